@@ -1,0 +1,97 @@
+// SQL for the `accounts` table. Emails are stored as typed; uniqueness and
+// lookups are case-insensitive (index on lower(email)).
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from '../db/database.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
+import type { Account } from './types.ts';
+
+/** An account with its password hash: for the password logic only, never printed. */
+export interface AccountRecord extends Account {
+  passwordHash: string;
+}
+
+export interface NewAccountRecord {
+  email: string;
+  name: string | null;
+  emailVerified: boolean;
+  passwordHash: string;
+}
+
+interface AccountRow {
+  id: string;
+  email: string;
+  email_verified: boolean;
+  name: string | null;
+  password_hash: string;
+  disabled: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS = 'id, email, email_verified, name, password_hash, disabled, created_at, updated_at';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function toRecord(row: AccountRow): AccountRecord {
+  return {
+    id: row.id,
+    email: row.email,
+    emailVerified: row.email_verified,
+    name: row.name,
+    disabled: row.disabled,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    passwordHash: row.password_hash,
+  };
+}
+
+/** Drops the hash so it cannot travel further by accident. */
+export function toAccount({ passwordHash: _hash, ...account }: AccountRecord): Account {
+  return account;
+}
+
+export async function insertAccount(db: Queryable, account: NewAccountRecord): Promise<Account> {
+  try {
+    const { rows } = await db.query<AccountRow>(
+      `INSERT INTO accounts (id, email, email_verified, name, password_hash) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+      [randomUUID(), account.email, account.emailVerified, account.name, account.passwordHash],
+    );
+    return toAccount(toRecord(rows[0]));
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') throw new ConflictError('an account with this email already exists');
+    throw error;
+  }
+}
+
+export async function findAccountById(db: Queryable, id: string): Promise<AccountRecord | undefined> {
+  if (!UUID.test(id)) return undefined; // Postgres would reject a malformed uuid with an error
+  const { rows } = await db.query<AccountRow>(`SELECT ${COLUMNS} FROM accounts WHERE id = $1`, [id]);
+  return rows[0] && toRecord(rows[0]);
+}
+
+export async function findAccountByEmail(db: Queryable, email: string): Promise<AccountRecord | undefined> {
+  const { rows } = await db.query<AccountRow>(`SELECT ${COLUMNS} FROM accounts WHERE lower(email) = lower($1)`, [email]);
+  return rows[0] && toRecord(rows[0]);
+}
+
+export async function listAccounts(db: Queryable): Promise<Account[]> {
+  const { rows } = await db.query<AccountRow>(`SELECT ${COLUMNS} FROM accounts ORDER BY created_at, email`);
+  return rows.map((row) => toAccount(toRecord(row)));
+}
+
+export async function setDisabled(db: Queryable, id: string, disabled: boolean): Promise<Account> {
+  const { rows } = await db.query<AccountRow>(
+    `UPDATE accounts SET disabled = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [id, disabled]);
+  if (!rows[0]) throw new NotFoundError(`unknown account ${id}`);
+  return toAccount(toRecord(rows[0]));
+}
+
+export async function setPasswordHash(db: Queryable, id: string, passwordHash: string): Promise<void> {
+  const { rowCount } = await db.query(
+    'UPDATE accounts SET password_hash = $2, updated_at = now() WHERE id = $1', [id, passwordHash]);
+  if (!rowCount) throw new NotFoundError(`unknown account ${id}`);
+}
+
+export async function deleteAccount(db: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM accounts WHERE id = $1', [id]);
+  return (rowCount ?? 0) > 0;
+}

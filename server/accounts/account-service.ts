@@ -1,0 +1,92 @@
+// Accounts as the rest of Latchkey uses them: creation applies the password
+// policy and hashes; authenticate() is the sign-in check (PasswordAuthenticator).
+import type { Config } from '../config/index.ts';
+import type { Database } from '../db/database.ts';
+import { NotFoundError, UserError } from '../errors.ts';
+import {
+  deleteAccount, findAccountByEmail, findAccountById, insertAccount, listAccounts,
+  setDisabled, setPasswordHash, toAccount,
+} from './account-queries.ts';
+import { createPasswordHasher } from './password-hashing.ts';
+import { checkPassword } from './password-policy.ts';
+import type { Account, AccountLookup, NewAccount, PasswordAuthenticator } from './types.ts';
+
+export interface AccountService extends PasswordAuthenticator, AccountLookup {
+  create(account: NewAccount): Promise<Account>;
+  findByEmail(email: string): Promise<Account | undefined>;
+  list(): Promise<Account[]>;
+  setPassword(id: string, password: string): Promise<void>;
+  setDisabled(id: string, disabled: boolean): Promise<Account>;
+  /** False when there was no such account. */
+  delete(id: string): Promise<boolean>;
+}
+
+const MAX_EMAIL_LENGTH = 254; // RFC 5321 path limit
+
+/** A deliberately loose check: one @, something on each side, no spaces. */
+export function validateEmail(email: string): string {
+  const trimmed = email.trim();
+  if (trimmed.length > MAX_EMAIL_LENGTH || !/^[^\s@]+@[^\s@]+$/.test(trimmed)) {
+    throw new UserError(`"${email}" is not an email address`);
+  }
+  return trimmed;
+}
+
+export function createAccountService(db: Database, config: Config): AccountService {
+  const hasher = createPasswordHasher(config.argon2);
+
+  function assertPasswordAllowed(password: string, email: string): void {
+    const reason = checkPassword(password, { email, productName: config.productName });
+    if (reason) throw new UserError(reason);
+  }
+
+  return {
+    async create(account) {
+      const email = validateEmail(account.email);
+      assertPasswordAllowed(account.password, email);
+      return insertAccount(db, {
+        email,
+        name: account.name?.trim() || null,
+        emailVerified: account.emailVerified ?? false,
+        passwordHash: await hasher.hashPassword(account.password),
+      });
+    },
+
+    async authenticate(email, password) {
+      const record = await findAccountByEmail(db, email.trim());
+      // Same argon2 work whether the account is unknown, disabled or the password wrong.
+      if (!record) return hasher.verifyDummy(password).then(() => undefined);
+      const valid = await hasher.verifyPassword(record.passwordHash, password);
+      if (!valid || record.disabled) return undefined;
+      if (hasher.needsRehash(record.passwordHash)) {
+        // Upgrade to the configured cost while we hold the plaintext; a failure must not block sign-in.
+        await hasher.hashPassword(password)
+          .then((hash) => setPasswordHash(db, record.id, hash))
+          .catch(() => {});
+      }
+      return toAccount(record);
+    },
+
+    async findById(id) {
+      const record = await findAccountById(db, id);
+      return record && toAccount(record);
+    },
+
+    async findByEmail(email) {
+      const record = await findAccountByEmail(db, email.trim());
+      return record && toAccount(record);
+    },
+
+    list: () => listAccounts(db),
+
+    async setPassword(id, password) {
+      const record = await findAccountById(db, id);
+      if (!record) throw new NotFoundError(`unknown account ${id}`);
+      assertPasswordAllowed(password, record.email);
+      await setPasswordHash(db, id, await hasher.hashPassword(password));
+    },
+
+    setDisabled: (id, disabled) => setDisabled(db, id, disabled),
+    delete: (id) => deleteAccount(db, id),
+  };
+}

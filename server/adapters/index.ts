@@ -1,0 +1,37 @@
+// Storage for oidc-provider models (sessions, interactions, grants, tokens, ...):
+// Redis when configured, else an in-process store. Client is not served from here
+// in practice: the server answers Client lookups from Postgres.
+import type { Redis } from 'ioredis';
+import type { AdapterPayload } from 'oidc-provider';
+import { createMemoryAdapterFactory } from './memory.ts';
+import { createRedisAdapterFactory } from './redis.ts';
+
+/** oidc-provider's adapter contract; `expiresIn` is in seconds. */
+export interface Adapter {
+  upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void>;
+  find(id: string): Promise<AdapterPayload | undefined>;
+  findByUid(uid: string): Promise<AdapterPayload | undefined>;
+  findByUserCode(userCode: string): Promise<AdapterPayload | undefined>;
+  consume(id: string): Promise<void>;
+  destroy(id: string): Promise<void>;
+  revokeByGrantId(grantId: string): Promise<void>;
+}
+
+export type AdapterFactory = (name: string) => Adapter;
+
+/**
+ * Call once per process and hand the result to every Provider instance: the
+ * server rebuilds Providers at key rotation and they must share one store.
+ */
+export function createAdapterFactory(options: { redis?: Redis; keyPrefix: string }): AdapterFactory {
+  const create = options.redis
+    ? createRedisAdapterFactory(options.redis, options.keyPrefix)
+    : createMemoryAdapterFactory();
+  // Adapters are stateless views on the store, so one per model is enough.
+  const cache = new Map<string, Adapter>();
+  return (name) => {
+    let adapter = cache.get(name);
+    if (!adapter) cache.set(name, (adapter = create(name)));
+    return adapter;
+  };
+}

@@ -1,0 +1,53 @@
+// The process's one Redis connection (oidc-provider storage, rate limits, caches).
+import { Redis } from 'ioredis';
+
+export function connectRedis(
+  url: string,
+  onError: (error: Error) => void = (error) => console.error(`Redis ${redactedHost(url)}: ${error.message} (reconnecting)`),
+): Redis {
+  const redis = new Redis(url, {
+    // Commands issued in the same tick share one write: every token request touches Redis.
+    enableAutoPipelining: true,
+    // While Redis is down, fail a request after a couple of reconnect attempts instead of
+    // holding it for ioredis' default 20.
+    maxRetriesPerRequest: 2,
+    connectTimeout: 5_000,
+    lazyConnect: false,
+  });
+  // ioredis keeps reconnecting on its own; report each outage once, not every retry,
+  // and never let an 'error' event go unhandled.
+  let reported = false;
+  redis.on('error', (error: Error) => {
+    if (reported) return;
+    reported = true;
+    onError(error);
+  });
+  redis.on('ready', () => {
+    reported = false;
+  });
+  return redis;
+}
+
+/** Resolves when Redis answers within timeoutMs; for start-up and readiness checks. */
+export async function pingRedis(redis: Redis, timeoutMs = 2_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer PING within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    const reply = await Promise.race([redis.ping(), timeout]);
+    if (reply !== 'PONG') throw new Error(`Redis answered PING with ${String(reply)}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The URL without credentials, for log lines. */
+function redactedHost(url: string): string {
+  try {
+    const { protocol, host } = new URL(url);
+    return `${protocol}//${host}`;
+  } catch {
+    return 'URL';
+  }
+}

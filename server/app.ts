@@ -1,0 +1,43 @@
+// Koa composition: security headers -> static assets -> health -> sign-in
+// pages -> oidc-provider (last; its routes end the response).
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import type { Config } from './config/index.ts';
+import { errorPages } from './http/error-pages.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { staticFiles } from './http/static-files.ts';
+import { interactionRoutes } from './interactions/routes.ts';
+import type { InteractionDependencies } from './interactions/context.ts';
+import { pageContext } from './interactions/context.ts';
+import type { ProviderHost } from './oidc/provider-host.ts';
+
+export interface AppDependencies extends InteractionDependencies {
+  config: Config;
+  logger: Logger;
+  host: ProviderHost;
+  /** Readiness: resolves when the stores answer. */
+  healthy: () => Promise<void>;
+}
+
+export function createApp(deps: AppDependencies): Koa {
+  const app = new Koa({ proxy: deps.config.trustProxy });
+  app.on('error', (error, ctx) => deps.logger.error({ err: error, path: ctx?.path }, 'request failed'));
+  app.use(securityHeaders({ https: new URL(deps.config.issuer).protocol === 'https:' }));
+  app.use(staticFiles());
+  app.use(async (ctx, next) => {
+    if (ctx.path !== '/healthz') return next();
+    await deps.healthy();
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: 'ok' };
+  });
+  app.use(errorPages((ctx) => pageContext(deps.config, ctx)));
+  app.use(interactionRoutes(deps));
+  // Everything else is oidc-provider's. Headers set above are already on the
+  // Node response; the provider's pages read the CSP nonce from the request
+  // (securityHeaders records it there).
+  app.use(async (ctx) => {
+    ctx.respond = false;
+    await deps.host.callback(ctx.req, ctx.res);
+  });
+  return app;
+}

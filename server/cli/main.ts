@@ -1,0 +1,118 @@
+// `latchkey`: the admin CLI. Every command loads the server's configuration
+// (same env vars), opens the database, applies pending migrations, runs, and
+// prints either text or exactly one JSON object (--json). Errors are one line
+// on stderr ("latchkey: ...") with exit status 1.
+import { Command, CommanderError } from 'commander';
+import { loadConfig } from '../config/index.ts';
+import { buildKeyring, loadMasterKey, type Keyring } from '../crypto/master-key.ts';
+import { openCliDatabase } from '../db/connect.ts';
+import type { Database } from '../db/database.ts';
+import { migrate } from '../db/migrate.ts';
+import { registerApisCreate } from './commands/apis-create.ts';
+import { registerApisDelete } from './commands/apis-delete.ts';
+import { registerApisList } from './commands/apis-list.ts';
+import { registerApisShow } from './commands/apis-show.ts';
+import { registerClientsCreate } from './commands/clients-create.ts';
+import { registerClientsDelete } from './commands/clients-delete.ts';
+import { registerClientsList } from './commands/clients-list.ts';
+import { registerClientsRotateSecret } from './commands/clients-rotate-secret.ts';
+import { registerClientsShow } from './commands/clients-show.ts';
+import type { CliContext, Runner } from './commands/common.ts';
+import { registerKeysList } from './commands/keys-list.ts';
+import { registerKeysRotate } from './commands/keys-rotate.ts';
+import { registerMigrate } from './commands/migrate.ts';
+import { registerUsersCreate } from './commands/users-create.ts';
+import { registerUsersDelete } from './commands/users-delete.ts';
+import { registerUsersDisable } from './commands/users-disable.ts';
+import { registerUsersEnable } from './commands/users-enable.ts';
+import { registerUsersList } from './commands/users-list.ts';
+import { registerUsersSetPassword } from './commands/users-set-password.ts';
+import { registerUsersShow } from './commands/users-show.ts';
+
+/** One line for any error: pg's AggregateError (connection refused) has an empty message. */
+function oneLine(error: unknown): string {
+  const e = error as { message?: string; code?: string; errors?: { message?: string }[] };
+  const message = e?.message || e?.errors?.[0]?.message || e?.code || String(error);
+  return message.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+const run: Runner = (action, settings = {}) => async (...actionArgs) => {
+  const command = actionArgs.at(-1) as Command;
+  const args = actionArgs.slice(0, -2) as string[];
+  const options = command.opts();
+  const config = loadConfig();
+  let db: Database | undefined;
+  try {
+    db = await openCliDatabase(config);
+    if (settings.migrate !== false) await migrate(db);
+    let keyring: Keyring | undefined;
+    const ctx: CliContext = { config, db, keyring: () => (keyring ??= buildKeyring(loadMasterKey(config), config)) };
+    const result = await action(ctx, args, options);
+    process.stdout.write(options.json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
+  } finally {
+    await db?.close();
+  }
+};
+
+/** A command group: without a (known) subcommand it fails in one line rather than printing help. */
+function group(program: Command, name: string, description: string): Command {
+  const cmd = program.command(name).description(description).argument('[command]');
+  return cmd.action((sub: string | undefined) => {
+    const names = cmd.commands.map((c) => c.name()).join(', ');
+    cmd.error(sub ? `unknown command '${name} ${sub}' (use ${names})` : `'${name}' needs a command: ${names}`);
+  });
+}
+
+export function buildProgram(): Command {
+  const program = new Command('latchkey')
+    .description('Latchkey administration: APIs, clients, users, signing keys')
+    .exitOverride()
+    .configureOutput({
+      // Commander's usage errors become the same single line as ours.
+      outputError: (message, write) => write(`latchkey: ${oneLine(message.replace(/^error: /, ''))}\n`),
+    });
+
+  const apis = group(program, 'apis', 'APIs (resource servers) that access tokens are issued for');
+  registerApisCreate(apis, run);
+  registerApisList(apis, run);
+  registerApisShow(apis, run);
+  registerApisDelete(apis, run);
+
+  const clients = group(program, 'clients', 'OAuth clients');
+  registerClientsCreate(clients, run);
+  registerClientsList(clients, run);
+  registerClientsShow(clients, run);
+  registerClientsRotateSecret(clients, run);
+  registerClientsDelete(clients, run);
+
+  const users = group(program, 'users', 'user accounts');
+  registerUsersCreate(users, run);
+  registerUsersList(users, run);
+  registerUsersShow(users, run);
+  registerUsersDisable(users, run);
+  registerUsersEnable(users, run);
+  registerUsersSetPassword(users, run);
+  registerUsersDelete(users, run);
+
+  const keys = group(program, 'keys', 'token signing keys');
+  registerKeysList(keys, run);
+  registerKeysRotate(keys, run);
+
+  registerMigrate(program, run);
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (error) {
+    // Commander already printed its message (or help/version, exit code 0).
+    if (error instanceof CommanderError) return error.exitCode;
+    process.stderr.write(`latchkey: ${oneLine(error)}\n`);
+    if (process.env.LATCHKEY_DEBUG) console.error(error);
+    return 1;
+  }
+}
+
+process.exit(await main(process.argv));

@@ -1,0 +1,47 @@
+// A registered OAuth client as Latchkey stores it.
+export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials';
+export const GRANT_TYPES: readonly GrantType[] = ['authorization_code', 'refresh_token', 'client_credentials'];
+
+export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+export const AUTH_METHODS: readonly AuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
+
+/** Scopes of one API that a client may obtain. */
+export interface ClientApiGrant {
+  apiIdentifier: string;
+  scopes: string[];
+}
+
+export interface Client {
+  clientId: string;
+  name: string;
+  grantTypes: GrantType[];
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  tokenEndpointAuthMethod: AuthMethod;
+  /** Keyed hash (see server/crypto/secrets.ts hashSecret); null for public / private_key_jwt clients. */
+  secretHash: string | null;
+  /** Hash of the secret replaced by rotate-secret, valid until previousSecretExpiresAt. */
+  previousSecretHash: string | null;
+  previousSecretExpiresAt: Date | null;
+  /** Public keys for private_key_jwt. */
+  jwks: { keys: object[] } | null;
+  firstParty: boolean;
+  apis: ClientApiGrant[];
+  createdAt: Date;
+}
+
+export interface NewClient {
+  name: string;
+  grantTypes: GrantType[];
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  tokenEndpointAuthMethod: AuthMethod;
+  jwks: { keys: object[] } | null;
+  firstParty: boolean;
+  apis: ClientApiGrant[];
+}
+
+/** What the token path needs (a cached implementation sits in front of the table). */
+export interface ClientLookup {
+  findById(clientId: string): Promise<Client | undefined>;
+}

@@ -1,0 +1,112 @@
+// Environment -> one typed, frozen Config, validated once at start.
+import { resolve } from 'node:path';
+import { SETTINGS } from './settings.ts';
+
+type Settings = typeof SETTINGS;
+type Parsed<S> = S extends { schema: { _zod: { output: infer O } } } ? O : never;
+type Raw = { [S in Settings[number] as S['name']]: S extends { default: string } ? Parsed<S> : Parsed<S> | undefined };
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  production: boolean;
+  port: number;
+  host: string;
+  issuer: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  redisKeyPrefix: string;
+  dataDir: string;
+  secret?: string;
+  cookieSecrets?: string[];
+  productName: string;
+  brandColor: string;
+  logLevel: string;
+  trustProxy: boolean;
+  ttl: {
+    accessToken: number;
+    idToken: number;
+    authorizationCode: number;
+    refreshIdle: number;
+    refreshAbsolute: number;
+    sessionIdle: number;
+    sessionAbsolute: number;
+    interaction: number;
+    rotatedSecretGrace: number;
+  };
+  cacheRefreshMs: number;
+  argon2: { memoryCost: number; timeCost: number; parallelism: number };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses and validates the environment. Throws ConfigError listing every bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const setting of SETTINGS) {
+    const value = env[setting.name] === '' ? undefined : env[setting.name];
+    const input = value ?? ('default' in setting ? setting.default : undefined);
+    if (input === undefined) continue;
+    const result = setting.schema.safeParse(input);
+    if (result.success) raw[setting.name] = result.data;
+    else problems.push(`${setting.name} ${result.error.issues[0]?.message ?? 'is invalid'} (got "${input}")`);
+  }
+  if (problems.length) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  const r = raw as Raw;
+
+  const config: Config = {
+    env: r.NODE_ENV,
+    production: r.NODE_ENV === 'production',
+    port: r.PORT,
+    host: r.HOST,
+    issuer: r.ISSUER ?? `http://localhost:${r.PORT}`,
+    databaseUrl: r.DATABASE_URL,
+    redisUrl: r.REDIS_URL,
+    redisKeyPrefix: r.REDIS_KEY_PREFIX,
+    dataDir: resolve(r.DATA_DIR),
+    secret: r.LATCHKEY_SECRET,
+    cookieSecrets: r.COOKIE_SECRETS?.split(',').map((s) => s.trim()).filter(Boolean),
+    productName: r.PRODUCT_NAME,
+    brandColor: r.BRAND_COLOR,
+    logLevel: r.LOG_LEVEL,
+    trustProxy: r.TRUST_PROXY,
+    ttl: {
+      accessToken: r.ACCESS_TOKEN_TTL,
+      idToken: r.ID_TOKEN_TTL,
+      authorizationCode: r.AUTHORIZATION_CODE_TTL,
+      refreshIdle: r.REFRESH_TOKEN_IDLE_TTL,
+      refreshAbsolute: r.REFRESH_TOKEN_ABSOLUTE_TTL,
+      sessionIdle: r.SESSION_IDLE_TTL,
+      sessionAbsolute: r.SESSION_ABSOLUTE_TTL,
+      interaction: r.INTERACTION_TTL,
+      rotatedSecretGrace: r.ROTATED_SECRET_GRACE,
+    },
+    cacheRefreshMs: r.CACHE_REFRESH_INTERVAL * 1000,
+    argon2: { memoryCost: r.ARGON2_MEMORY_KIB, timeCost: r.ARGON2_TIME_COST, parallelism: r.ARGON2_PARALLELISM },
+  };
+  if (config.ttl.refreshIdle > config.ttl.refreshAbsolute) {
+    throw new ConfigError('Invalid configuration: REFRESH_TOKEN_IDLE_TTL must not exceed REFRESH_TOKEN_ABSOLUTE_TTL');
+  }
+  if (config.ttl.sessionIdle > config.ttl.sessionAbsolute) {
+    throw new ConfigError('Invalid configuration: SESSION_IDLE_TTL must not exceed SESSION_ABSOLUTE_TTL');
+  }
+  if (config.production) assertProductionSafe(config);
+  return Object.freeze(config);
+}
+
+/** Production refuses unsafe settings with a one-line reason. */
+function assertProductionSafe(config: Config): void {
+  const reasons: string[] = [];
+  if (!config.secret) reasons.push('LATCHKEY_SECRET is required');
+  if (!config.databaseUrl) reasons.push('DATABASE_URL is required (the embedded database is for development)');
+  if (!config.redisUrl) reasons.push('REDIS_URL is required (the in-process store loses sessions and tokens on restart)');
+  const issuer = new URL(config.issuer);
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(issuer.hostname);
+  if (issuer.protocol !== 'https:' && !loopback) reasons.push(`ISSUER must use https (got ${config.issuer})`);
+  if (reasons.length) throw new ConfigError(`Refusing to start in production: ${reasons.join('; ')}`);
+}
+
+/** True when the store settings select the embedded (development) mode. */
+export const isEmbeddedDatabase = (config: Config): boolean => !config.databaseUrl;

@@ -1,0 +1,65 @@
+// Every setting Latchkey reads from the environment, with its default and
+// meaning: the one documented list. `.env.example` and the README table are
+// checked against it by test/unit/config-docs.test.ts.
+import { z } from 'zod';
+import { parseDuration } from './duration.ts';
+
+const duration = z.string().transform((value, ctx) => {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+const integer = (min: number, max: number) =>
+  z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const url = (protocols: string[]) => z.string().refine((value) => {
+  try {
+    return protocols.includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+const boolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export interface Setting {
+  name: string;
+  default?: string;
+  description: string;
+  schema: z.ZodType;
+}
+
+export const SETTINGS = [
+  { name: 'NODE_ENV', default: 'development', description: '`production` enables the strict start-up checks', schema: z.enum(['development', 'production', 'test']) },
+  { name: 'PORT', default: '3000', description: 'TCP port to listen on', schema: integer(0, 65535) },
+  { name: 'HOST', default: '0.0.0.0', description: 'Address to bind', schema: z.string().min(1) },
+  { name: 'ISSUER', description: 'Public issuer URL (default `http://localhost:$PORT`); https required in production unless localhost', schema: url(['http:', 'https:']).refine((v) => !v.endsWith('/'), 'must not end with /') },
+  { name: 'DATABASE_URL', description: 'Postgres URL for clients, APIs, accounts and keys; unset = embedded PGlite in `DATA_DIR`', schema: url(['postgres:', 'postgresql:']) },
+  { name: 'REDIS_URL', description: 'Redis URL for sessions, interactions, grants and tokens; unset = in-process store', schema: url(['redis:', 'rediss:']) },
+  { name: 'REDIS_KEY_PREFIX', default: 'latchkey:', description: 'Prefix of every Redis key (several deployments can share one Redis)', schema: z.string().min(1).max(64) },
+  { name: 'DATA_DIR', default: './.latchkey', description: 'Embedded mode: PGlite database, generated master key and CLI socket', schema: z.string().min(1) },
+  { name: 'LATCHKEY_SECRET', description: 'Master key (>= 32 bytes, base64 or hex) encrypting signing keys and keying secret hashes; embedded mode generates one into `DATA_DIR`', schema: z.string().min(1) },
+  { name: 'COOKIE_SECRETS', description: 'Comma-separated cookie signing keys, newest first (default: derived from `LATCHKEY_SECRET`)', schema: z.string().min(1) },
+  { name: 'PRODUCT_NAME', default: 'Latchkey', description: 'Name shown on hosted pages', schema: z.string().min(1).max(60) },
+  { name: 'BRAND_COLOR', default: '#2f5bd3', description: 'Accent colour of hosted pages (`#rgb` or `#rrggbb`)', schema: z.string().regex(/^#([0-9a-f]{3}|[0-9a-f]{6})$/i, 'must be a hex colour like #2f5bd3') },
+  { name: 'LOG_LEVEL', default: 'info', description: 'pino log level', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },
+  { name: 'TRUST_PROXY', default: 'false', description: 'Trust `X-Forwarded-*` headers (behind a TLS-terminating proxy)', schema: boolean },
+  { name: 'ACCESS_TOKEN_TTL', default: '5m', description: 'Default access token lifetime (an API\'s own `--ttl` wins)', schema: duration },
+  { name: 'ID_TOKEN_TTL', default: '1h', description: 'ID token lifetime', schema: duration },
+  { name: 'AUTHORIZATION_CODE_TTL', default: '60s', description: 'Authorization code lifetime (at most 60 s)', schema: duration.pipe(z.number().max(60, 'must be at most 60s')) },
+  { name: 'REFRESH_TOKEN_IDLE_TTL', default: '14d', description: 'A refresh token unused this long expires', schema: duration },
+  { name: 'REFRESH_TOKEN_ABSOLUTE_TTL', default: '30d', description: 'No refresh token outlives its first grant by more than this', schema: duration },
+  { name: 'SESSION_IDLE_TTL', default: '1d', description: 'A sign-in session unused this long ends', schema: duration },
+  { name: 'SESSION_ABSOLUTE_TTL', default: '14d', description: 'A sign-in session ends this long after sign-in, used or not', schema: duration },
+  { name: 'INTERACTION_TTL', default: '15m', description: 'Time to finish a sign-in page flow', schema: duration },
+  { name: 'ROTATED_SECRET_GRACE', default: '1h', description: 'Default grace period of `clients rotate-secret`', schema: duration },
+  { name: 'CACHE_REFRESH_INTERVAL', default: '1s', description: 'How often the server checks for admin changes (clients, APIs, keys)', schema: duration },
+  { name: 'ARGON2_MEMORY_KIB', default: '19456', description: 'argon2id memory cost in KiB (OWASP minimum 19456)', schema: integer(19456, 4194304) },
+  { name: 'ARGON2_TIME_COST', default: '2', description: 'argon2id iterations (minimum 2)', schema: integer(2, 100) },
+  { name: 'ARGON2_PARALLELISM', default: '1', description: 'argon2id lanes (minimum 1)', schema: integer(1, 16) },
+] as const satisfies readonly Setting[];

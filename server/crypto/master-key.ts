@@ -1,0 +1,53 @@
+// The master key (LATCHKEY_SECRET) and the purpose-bound keys derived from it.
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config/index.ts';
+import { ConfigError } from '../config/index.ts';
+import { deriveKey } from './secrets.ts';
+
+export interface Keyring {
+  /** Encrypts signing keys and other secrets at rest. */
+  encryption: Buffer;
+  /** Keys the HMAC of client secrets. */
+  secretHash: Buffer;
+  /** Signs cookies and CSRF tokens unless COOKIE_SECRETS is set. */
+  cookies: string[];
+  /** Keys CSRF tokens. */
+  csrf: Buffer;
+}
+
+export const MASTER_KEY_FILE = 'master.key';
+
+function decodeSecret(value: string): Buffer {
+  const trimmed = value.trim();
+  const bytes = /^[0-9a-f]+$/i.test(trimmed) && trimmed.length % 2 === 0
+    ? Buffer.from(trimmed, 'hex')
+    : Buffer.from(trimmed, 'base64');
+  if (bytes.length < 32) throw new ConfigError('Invalid configuration: LATCHKEY_SECRET must hold at least 32 bytes (base64 or hex); generate one with `openssl rand -base64 32`');
+  return bytes;
+}
+
+/**
+ * LATCHKEY_SECRET when set; otherwise (development only, enforced by config)
+ * a key generated once into DATA_DIR/master.key with 0600 permissions.
+ */
+export function loadMasterKey(config: Config): Buffer {
+  if (config.secret) return decodeSecret(config.secret);
+  const file = join(config.dataDir, MASTER_KEY_FILE);
+  if (!existsSync(file)) {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  }
+  chmodSync(file, 0o600);
+  return decodeSecret(readFileSync(file, 'utf8'));
+}
+
+export function buildKeyring(master: Buffer, config: Config): Keyring {
+  return {
+    encryption: deriveKey(master, 'encryption'),
+    secretHash: deriveKey(master, 'client-secret-hash'),
+    cookies: config.cookieSecrets ?? [deriveKey(master, 'cookies').toString('base64url')],
+    csrf: deriveKey(master, 'csrf'),
+  };
+}

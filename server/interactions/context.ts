@@ -1,0 +1,31 @@
+// What the interaction routes need, injected (fosite style): no route reaches
+// for a database or a global.
+import type Koa from 'koa';
+import type Provider from 'oidc-provider';
+import type { InteractionResults } from 'oidc-provider';
+import type { PasswordAuthenticator, AccountLookup } from '../accounts/types.ts';
+import type { ClientLookup } from '../clients/types.ts';
+import type { Config } from '../config/index.ts';
+import type { PageContext } from '../../views/layout.ts';
+
+export interface InteractionDependencies {
+  config: Config;
+  provider: () => Provider;
+  passwords: PasswordAuthenticator;
+  accounts: AccountLookup;
+  clients: ClientLookup;
+  csrfKey: Buffer;
+}
+
+export const pageContext = (config: Config, ctx: Koa.Context): PageContext => ({
+  productName: config.productName,
+  brandColor: config.brandColor,
+  nonce: String(ctx.state.cspNonce ?? ''),
+});
+
+/** Redirects the browser back into oidc-provider with the step's result (303: never re-POST credentials). */
+export async function finishStep(deps: InteractionDependencies, ctx: Koa.Context, result: InteractionResults): Promise<void> {
+  const location = await deps.provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: true });
+  ctx.status = 303;
+  ctx.redirect(location);
+}

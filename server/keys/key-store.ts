@@ -1,0 +1,89 @@
+// Signing keys: generated on first start (ES256 signs by default, RS256 for
+// clients that need it), private halves encrypted with the master key,
+// rotated by `latchkey keys rotate`. SQL for signing_keys lives here only.
+import { randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { decrypt, encrypt } from '../crypto/secrets.ts';
+import type { Database, Queryable } from '../db/database.ts';
+
+export const SIGNING_ALGS = ['ES256', 'RS256'] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+
+export interface SigningKeyInfo {
+  kid: string;
+  alg: string;
+  createdAt: Date;
+  retiredAt: Date | null;
+  /** Signs new tokens (the newest key of its alg). */
+  active: boolean;
+}
+
+const LOCK_ID = 7_420_114; // serialises key generation across processes
+
+async function generateKey(alg: SigningAlg, encryptionKey: Buffer) {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  const kid = `${alg.toLowerCase()}-${randomUUID()}`;
+  const privateJwk: JWK = { ...(await exportJWK(privateKey)), kid, alg, use: 'sig' };
+  const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
+  return { kid, alg, encrypted: encrypt(encryptionKey, JSON.stringify(privateJwk), kid), publicJwk };
+}
+
+async function insertKeys(tx: Queryable, algs: readonly SigningAlg[], encryptionKey: Buffer) {
+  const created = [];
+  for (const alg of algs) {
+    const key = await generateKey(alg, encryptionKey);
+    await tx.query(
+      'INSERT INTO signing_keys (kid, alg, private_jwk_encrypted, public_jwk) VALUES ($1, $2, $3, $4)',
+      [key.kid, key.alg, key.encrypted, JSON.stringify(key.publicJwk)],
+    );
+    created.push({ kid: key.kid, alg: key.alg });
+  }
+  return created;
+}
+
+/** Creates a key for every alg that has no active one (first start). */
+export function ensureSigningKeys(db: Database, encryptionKey: Buffer): Promise<{ kid: string; alg: string }[]> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_ID]);
+    const { rows } = await tx.query<{ alg: string }>('SELECT DISTINCT alg FROM signing_keys WHERE retired_at IS NULL');
+    const present = new Set(rows.map((r) => r.alg));
+    return insertKeys(tx, SIGNING_ALGS.filter((alg) => !present.has(alg)), encryptionKey);
+  });
+}
+
+/** New key per alg becomes the signer; the old ones stay published until their tokens expire. */
+export function rotateSigningKeys(db: Database, encryptionKey: Buffer): Promise<{ kid: string; alg: string }[]> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_ID]);
+    await tx.query('UPDATE signing_keys SET retired_at = now() WHERE retired_at IS NULL');
+    return insertKeys(tx, SIGNING_ALGS, encryptionKey);
+  });
+}
+
+export async function listSigningKeys(db: Queryable): Promise<SigningKeyInfo[]> {
+  const { rows } = await db.query<{ kid: string; alg: string; created_at: Date; retired_at: Date | null }>(
+    'SELECT kid, alg, created_at, retired_at FROM signing_keys ORDER BY created_at DESC, kid',
+  );
+  return rows.map((r) => ({ kid: r.kid, alg: r.alg, createdAt: r.created_at, retiredAt: r.retired_at, active: r.retired_at === null }));
+}
+
+/**
+ * Private JWKs for the provider: active keys first (oidc-provider signs with
+ * the first key of an alg), then retired keys still inside their retention
+ * window (so tokens they signed keep verifying), then nothing older.
+ */
+export async function loadSigningJwks(db: Queryable, encryptionKey: Buffer, retentionSeconds: number): Promise<JWK[]> {
+  const { rows } = await db.query<{ kid: string; private_jwk_encrypted: string }>(
+    `SELECT kid, private_jwk_encrypted FROM signing_keys
+      WHERE retired_at IS NULL OR retired_at > now() - make_interval(secs => $1)
+      ORDER BY (retired_at IS NULL) DESC, created_at DESC, kid`,
+    [retentionSeconds],
+  );
+  return rows.map((r) => JSON.parse(decrypt(encryptionKey, r.private_jwk_encrypted, r.kid)) as JWK);
+}
+
+/** Longest lifetime of any JWT we sign: how long a retired key must stay in JWKS. */
+export async function longestApiTokenTtl(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ ttl: number | null }>('SELECT max(access_token_ttl) AS ttl FROM apis');
+  return rows[0]?.ttl ?? 0;
+}

@@ -1,0 +1,117 @@
+// Process entry: config -> stores -> provider -> HTTP server, and a clean
+// shutdown on SIGINT/SIGTERM.
+import type { Server } from 'node:http';
+import { pino } from 'pino';
+import { createAccountService } from './accounts/account-service.ts';
+import { createAdapterFactory } from './adapters/index.ts';
+import { connectRedis, pingRedis } from './adapters/redis-connection.ts';
+import { createApiCache } from './apis/api-cache.ts';
+import { createApp } from './app.ts';
+import { GenerationWatcher } from './cache/generation-watcher.ts';
+import { createClientCache } from './clients/client-cache.ts';
+import { ConfigError, loadConfig, type Config } from './config/index.ts';
+import { buildKeyring, loadMasterKey } from './crypto/master-key.ts';
+import { openServerDatabase } from './db/connect.ts';
+import { migrate } from './db/migrate.ts';
+import { ensureSigningKeys, loadSigningJwks, longestApiTokenTtl } from './keys/key-store.ts';
+import { ProviderHost } from './oidc/provider-host.ts';
+
+const KEY_RECHECK_MS = 60_000; // retired keys leave JWKS once their tokens expired
+
+async function start(config: Config) {
+  const logger = pino({ level: config.logLevel });
+  const keyring = buildKeyring(loadMasterKey(config), config);
+  const db = await openServerDatabase(config);
+  await migrate(db);
+  await ensureSigningKeys(db, keyring.encryption);
+
+  const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
+  if (redis) await pingRedis(redis);
+  const adapterFactory = createAdapterFactory({ redis, keyPrefix: config.redisKeyPrefix });
+
+  const accounts = createAccountService(db, config);
+  const clients = createClientCache(db);
+  const apis = createApiCache(db);
+  const host = new ProviderHost({
+    config,
+    cookieKeys: keyring.cookies,
+    clients,
+    apis,
+    accounts,
+    adapterFactory,
+    secretHashKey: keyring.secretHash,
+    logger,
+    async loadJwks() {
+      const retention = Math.max(config.ttl.idToken, config.ttl.accessToken, await longestApiTokenTtl(db)) + 60;
+      return loadSigningJwks(db, keyring.encryption, retention);
+    },
+  });
+  await host.refresh();
+
+  const watcher = new GenerationWatcher(db, config.cacheRefreshMs);
+  watcher.on('change', () => {
+    clients.clear();
+    apis.clear();
+    host.refresh().catch((error) => logger.error({ err: error }, 'reloading signing keys failed'));
+  });
+  watcher.on('error', (error) => logger.warn({ err: error }, 'checking for admin changes failed'));
+  await watcher.start();
+  const keyTimer = setInterval(() => void host.refresh().catch((error) => logger.error({ err: error }, 'key refresh failed')), KEY_RECHECK_MS);
+  keyTimer.unref();
+
+  const app = createApp({
+    config,
+    logger,
+    host,
+    provider: () => host.provider,
+    passwords: accounts,
+    accounts,
+    clients,
+    csrfKey: keyring.csrf,
+    async healthy() {
+      await db.query('SELECT 1');
+      if (redis) await pingRedis(redis);
+    },
+  });
+  const server: Server = await new Promise((resolve, reject) => {
+    const listening = app.listen(config.port, config.host, () => resolve(listening));
+    listening.once('error', reject);
+  });
+
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const embedded = !config.databaseUrl;
+  console.log([
+    `Latchkey is running: ${config.issuer} (listening on ${config.host}:${port}, ${config.env} mode)`,
+    `  discovery   ${config.issuer}/.well-known/openid-configuration`,
+    `  database    ${embedded ? `embedded PGlite in ${config.dataDir}` : 'Postgres (DATABASE_URL)'}`,
+    `  sessions    ${redis ? 'Redis (REDIS_URL)' : 'in-process store (lost on restart)'}`,
+    `  data folder ${config.dataDir}`,
+    `Next, in another terminal: npx latchkey apis create --identifier https://orders.internal --scope "orders:read orders:write"`,
+  ].join('\n'));
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    watcher.stop();
+    clearInterval(keyTimer);
+    server.closeIdleConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await redis?.quit().catch(() => {});
+    await db.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+try {
+  await start(loadConfig());
+} catch (error) {
+  // One line, no stack, for configuration and connection problems.
+  const message = error instanceof ConfigError ? error.message : `Latchkey could not start: ${(error as Error).message}`;
+  console.error(message);
+  process.exit(1);
+}

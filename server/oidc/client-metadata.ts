@@ -1,0 +1,31 @@
+// Latchkey's client record -> oidc-provider client metadata.
+import type { Client } from '../clients/types.ts';
+
+/** OIDC scopes a code-flow client may request besides its API scopes. */
+export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+
+export function toClientMetadata(client: Client): Record<string, unknown> {
+  const codeFlow = client.grantTypes.includes('authorization_code');
+  const metadata: Record<string, unknown> = {
+    client_id: client.clientId,
+    client_name: client.name,
+    grant_types: client.grantTypes,
+    response_types: codeFlow ? ['code'] : [],
+    redirect_uris: client.redirectUris,
+    post_logout_redirect_uris: client.postLogoutRedirectUris,
+    token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+    // OIDC scopes only: API scopes are granted per API and checked in
+    // server/oidc/resources.ts (oidc-provider validates this list against its static scopes).
+    scope: codeFlow ? OIDC_SCOPES.join(' ') : undefined,
+  };
+  if (client.secretHash) {
+    // oidc-provider needs a client_secret for the secret auth methods. It gets
+    // the keyed hash; compareClientSecret (server/oidc/internals.ts) checks a
+    // presented secret against it. Symmetric uses of client_secret
+    // (client_secret_jwt, HS256, symmetric encryption) are disabled in
+    // server/oidc/algorithms.ts, so the hash is never used as a key.
+    metadata.client_secret = client.secretHash;
+  }
+  if (client.jwks) metadata.jwks = client.jwks;
+  return metadata;
+}

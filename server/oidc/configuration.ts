@@ -1,0 +1,81 @@
+// oidc-provider configuration: the protocol defaults Latchkey enforces.
+// Every choice that differs from oidc-provider's defaults is commented.
+import type { AdapterFactory, ClientAuthMethod, Configuration, JWK as ProviderJWK } from 'oidc-provider';
+import type { JWK } from 'jose';
+import type { AccountLookup } from '../accounts/types.ts';
+import type { ApiLookup } from '../apis/types.ts';
+import type { ClientLookup } from '../clients/types.ts';
+import type { Config } from '../config/index.ts';
+import type { Adapter } from '../adapters/index.ts';
+import { CLIENT_AUTH_METHODS, enabledJWA } from './algorithms.ts';
+import { createClientAdapter } from './client-adapter.ts';
+import { CLAIMS, createFindAccount } from './find-account.ts';
+import { buildInteractionPolicy } from './interaction-policy.ts';
+import { providerPages } from './pages.ts';
+import { resourceIndicators } from './resources.ts';
+import { lifetimes } from './ttl.ts';
+
+export interface OidcDependencies {
+  config: Config;
+  cookieKeys: string[];
+  clients: ClientLookup;
+  apis: ApiLookup;
+  accounts: AccountLookup;
+  adapterFactory: (name: string) => Adapter;
+}
+
+export const INTERACTION_PATH = '/interaction';
+
+export function buildConfiguration(deps: OidcDependencies, jwks: JWK[]): Configuration {
+  const { config } = deps;
+  const https = new URL(config.issuer).protocol === 'https:';
+  const clientAdapter = createClientAdapter(deps.clients);
+  const pages = providerPages(config);
+  const cookie = { httpOnly: true, sameSite: 'lax' as const, secure: https };
+
+  return {
+    adapter: ((name: string) => (name === 'Client' ? clientAdapter : deps.adapterFactory(name))) as unknown as AdapterFactory,
+    jwks: { keys: jwks as ProviderJWK[] },
+    findAccount: createFindAccount(deps.accounts),
+    claims: CLAIMS,
+    // Only the authorization code flow: no implicit or hybrid response types.
+    responseTypes: ['code'],
+    // PKCE (S256 only in oidc-provider 9) for every client, not just public ones.
+    pkce: { required: () => true },
+    clientAuthMethods: CLIENT_AUTH_METHODS as ClientAuthMethod[],
+    enabledJWA: enabledJWA as Configuration['enabledJWA'],
+    cookies: {
+      keys: deps.cookieKeys,
+      long: cookie,
+      short: cookie,
+      // __Host- binds the session cookie to this exact origin (needs https and Path=/).
+      names: https
+        ? { session: '__Host-latchkey_session', interaction: '__Secure-latchkey_interaction', resume: '__Secure-latchkey_resume' }
+        : { session: 'latchkey_session', interaction: 'latchkey_interaction', resume: 'latchkey_resume' },
+    },
+    interactions: {
+      url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`,
+      policy: buildInteractionPolicy(config.ttl.sessionAbsolute),
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      resourceIndicators: resourceIndicators(deps.apis, deps.clients),
+      rpInitiatedLogout: { enabled: true, logoutSource: pages.logoutSource, postLogoutSuccessSource: pages.postLogoutSuccessSource },
+      // DPoP stays on (oidc-provider's default): sender-constrained tokens for clients that want them.
+      dPoP: { enabled: true },
+    },
+    renderError: pages.renderError,
+    // Refresh tokens rotate on every use; replaying a used one revokes the grant.
+    rotateRefreshToken: true,
+    // Clients registered for refresh_token get one in the code flow. Without
+    // offline_access the refresh token ends with the sign-in session.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    ttl: lifetimes(config.ttl) as Configuration['ttl'],
+    // Discovery advertises what Latchkey supports and nothing it does not.
+    discovery: { service_documentation: undefined },
+    conformIdTokenClaims: true,
+  };
+}

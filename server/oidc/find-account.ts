@@ -1,0 +1,29 @@
+// findAccount: the OIDC claims of an account (standard claims only).
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { AccountLookup } from '../accounts/types.ts';
+
+export const CLAIMS = {
+  openid: ['sub'],
+  email: ['email', 'email_verified'],
+  profile: ['name', 'updated_at'],
+};
+
+export function createFindAccount(accounts: AccountLookup) {
+  return async function findAccount(_ctx: KoaContextWithOIDC, sub: string) {
+    const account = await accounts.findById(sub);
+    // A disabled account's tokens stop working at userinfo and refresh.
+    if (!account || account.disabled) return undefined;
+    return {
+      accountId: account.id,
+      async claims() {
+        return {
+          sub: account.id,
+          email: account.email,
+          email_verified: account.emailVerified,
+          name: account.name ?? undefined,
+          updated_at: Math.floor(account.updatedAt.getTime() / 1000),
+        };
+      },
+    };
+  };
+}

@@ -1,0 +1,18 @@
+// Which prompts a request needs: oidc-provider's login and consent prompts,
+// plus an absolute session lifetime (a session idles out by its TTL, but an
+// active one must still re-authenticate after SESSION_ABSOLUTE_TTL).
+import { interactionPolicy } from 'oidc-provider';
+
+const { base, Check } = interactionPolicy;
+
+export function buildInteractionPolicy(sessionAbsoluteSeconds: number) {
+  const policy = base();
+  policy.get('login')!.checks.add(
+    new Check('session_expired', 'the sign-in session is too old', (ctx) => {
+      const { session } = ctx.oidc;
+      if (!session?.accountId || session.loginTs === undefined) return Check.NO_NEED_TO_PROMPT;
+      return Date.now() / 1000 - session.loginTs > sessionAbsoluteSeconds ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+  return policy;
+}

@@ -1,0 +1,23 @@
+// The only module that reaches into oidc-provider beyond its documented
+// configuration: client secrets are stored as keyed hashes, so the check of
+// a presented secret replaces Client.prototype.compareClientSecret (which
+// oidc-provider awaits in lib/shared/client_auth.js).
+import type Provider from 'oidc-provider';
+import type { Client } from 'oidc-provider';
+import type { ClientLookup } from '../clients/types.ts';
+import { verifySecret } from '../crypto/secrets.ts';
+
+export function useHashedClientSecrets(provider: Provider, clients: ClientLookup, hashKey: Buffer): void {
+  const prototype = provider.Client.prototype as unknown as { compareClientSecret: (actual: string) => Promise<boolean> };
+  prototype.compareClientSecret = async function compareClientSecret(this: Client, actual: string) {
+    const client = await clients.findById(this.clientId);
+    if (!client?.secretHash) return false;
+    const current = verifySecret(hashKey, actual, client.secretHash);
+    // After rotate-secret the previous secret works until its grace period ends.
+    const previous = client.previousSecretHash !== null
+      && client.previousSecretExpiresAt !== null
+      && client.previousSecretExpiresAt.getTime() > Date.now()
+      && verifySecret(hashKey, actual, client.previousSecretHash);
+    return current || previous;
+  };
+}

@@ -1,0 +1,151 @@
+// Starts the real Latchkey server as a child process (production mode on a
+// fresh Postgres database and Redis prefix by default) and runs the real CLI
+// against it. Used by the e2e and security suites.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTestDatabase, TEST_REDIS_URL, uniqueRedisPrefix } from './services.ts';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const NODE = join(ROOT, 'node_modules', '.bin', 'node');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed as the one JSON object `--json` prints. */
+  json<T = Record<string, any>>(): T;
+}
+
+export interface RunningServer {
+  issuer: string;
+  port: number;
+  env: Record<string, string>;
+  /** Everything the process printed so far. */
+  output(): string;
+  cli(args: string[], options?: { stdin?: string }): Promise<CliResult>;
+  /** `cli` that throws unless exit code 0, returning the parsed --json output. */
+  admin<T = Record<string, any>>(args: string[], options?: { stdin?: string }): Promise<T>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function runCli(env: Record<string, string>, args: string[], options: { stdin?: string } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(NODE, [join(ROOT, 'server', 'cli', 'main.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => { stdout += chunk; });
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.once('error', reject);
+    child.stdin.end(options.stdin ?? '');
+    child.once('close', (code) => resolve({
+      code: code ?? 1,
+      stdout,
+      stderr,
+      json: () => JSON.parse(stdout),
+    }));
+  });
+}
+
+async function waitForHealth(url: string, child: ChildProcess, output: () => string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output()}`);
+    try {
+      const response = await fetch(`${url}/healthz`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`server not healthy after ${timeoutMs} ms:\n${output()}`);
+}
+
+export interface StartOptions {
+  /** 'production' (Postgres + Redis, the default) or 'embedded' (no DATABASE_URL/REDIS_URL). */
+  mode?: 'production' | 'embedded';
+  env?: Record<string, string>;
+  /** Command to run instead of `node server/main.ts` (e.g. npm start). */
+  command?: [string, ...string[]];
+  timeoutMs?: number;
+}
+
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const port = await freePort();
+  const issuer = `http://localhost:${port}`;
+  const database = options.mode === 'embedded' ? undefined : await createTestDatabase();
+  const env: Record<string, string> = {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ISSUER: issuer,
+    LOG_LEVEL: 'warn',
+    ...(database
+      ? {
+          NODE_ENV: 'production',
+          DATABASE_URL: database.url,
+          REDIS_URL: TEST_REDIS_URL,
+          REDIS_KEY_PREFIX: uniqueRedisPrefix(),
+          LATCHKEY_SECRET: randomBytes(32).toString('base64'),
+        }
+      : { NODE_ENV: 'development', DATA_DIR: mkdtempSync(join(tmpdir(), 'latchkey-e2e-')) }),
+    ...options.env,
+  };
+  const [command, ...args] = options.command ?? [NODE, join(ROOT, 'server', 'main.ts')];
+  // Drop the caller's store settings so "embedded" really is embedded.
+  const { DATABASE_URL: _d, REDIS_URL: _r, LATCHKEY_SECRET: _s, ...inherited } = process.env;
+  const child = spawn(command, args, { cwd: ROOT, env: { ...inherited, ...env }, detached: true });
+  let printed = '';
+  child.stdout!.on('data', (chunk) => { printed += chunk; });
+  child.stderr!.on('data', (chunk) => { printed += chunk; });
+  const output = () => printed;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      try {
+        process.kill(-child.pid!, 'SIGTERM'); // the whole group (npm start spawns node)
+      } catch {
+        child.kill('SIGTERM');
+      }
+      const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await database?.drop();
+  };
+  try {
+    await waitForHealth(issuer, child, output, options.timeoutMs ?? 60_000);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const cli = (cliArgs: string[], cliOptions?: { stdin?: string }) => runCli(env, cliArgs, cliOptions);
+  return {
+    issuer,
+    port,
+    env,
+    output,
+    cli,
+    async admin(cliArgs, cliOptions) {
+      const result = await cli([...cliArgs, '--json'], cliOptions);
+      if (result.code !== 0) throw new Error(`latchkey ${cliArgs.join(' ')} failed (${result.code}): ${result.stderr}`);
+      return result.json();
+    },
+    stop,
+  };
+}

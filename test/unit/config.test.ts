@@ -1,0 +1,82 @@
+import test from 'ava';
+import { ConfigError, loadConfig } from '../../server/config/index.ts';
+import { formatDuration, parseDuration } from '../../server/config/duration.ts';
+
+const SECRET = Buffer.alloc(32, 7).toString('base64');
+const production = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgres://db/latchkey',
+  REDIS_URL: 'redis://cache:6379',
+  LATCHKEY_SECRET: SECRET,
+  ISSUER: 'https://id.example.com',
+};
+
+test('defaults give a working development config', (t) => {
+  const config = loadConfig({});
+  t.is(config.port, 3000);
+  t.is(config.issuer, 'http://localhost:3000');
+  t.is(config.ttl.authorizationCode, 60);
+  t.is(config.ttl.accessToken, 300);
+  t.deepEqual(config.argon2, { memoryCost: 19456, timeCost: 2, parallelism: 1 });
+  t.false(config.production);
+  t.true(Object.isFrozen(config));
+});
+
+test('durations accept seconds and units', (t) => {
+  t.is(parseDuration('300'), 300);
+  t.is(parseDuration('5m'), 300);
+  t.is(parseDuration('1h'), 3600);
+  t.is(parseDuration('14d'), 14 * 86400);
+  t.throws(() => parseDuration('5 minutes'), { message: /not a duration/ });
+  t.throws(() => parseDuration('0'), { message: /positive/ });
+  t.is(formatDuration(3600), '1h');
+  t.is(formatDuration(90), '90s');
+});
+
+test('every bad value is named with a clear message', (t) => {
+  const error = t.throws(() => loadConfig({ PORT: 'eighty', BRAND_COLOR: 'blue', ACCESS_TOKEN_TTL: 'soon' }), { instanceOf: ConfigError });
+  t.regex(error.message, /PORT must be a whole number \(got "eighty"\)/);
+  t.regex(error.message, /BRAND_COLOR must be a hex colour/);
+  t.regex(error.message, /ACCESS_TOKEN_TTL "soon" is not a duration/);
+});
+
+test('authorization codes may not live longer than 60 s', (t) => {
+  t.throws(() => loadConfig({ AUTHORIZATION_CODE_TTL: '2m' }), { message: /AUTHORIZATION_CODE_TTL must be at most 60s/ });
+});
+
+test('argon2 parameters below OWASP minimums are refused', (t) => {
+  t.throws(() => loadConfig({ ARGON2_MEMORY_KIB: '1024' }), { message: /ARGON2_MEMORY_KIB must be at least 19456/ });
+  t.throws(() => loadConfig({ ARGON2_TIME_COST: '1' }), { message: /ARGON2_TIME_COST must be at least 2/ });
+});
+
+test('idle lifetimes cannot exceed absolute ones', (t) => {
+  t.throws(() => loadConfig({ REFRESH_TOKEN_IDLE_TTL: '60d' }), { message: /REFRESH_TOKEN_IDLE_TTL must not exceed/ });
+});
+
+test('store URLs must use the right scheme', (t) => {
+  t.throws(() => loadConfig({ DATABASE_URL: 'mysql://x' }), { message: /DATABASE_URL must be a URL starting with postgres:/ });
+  t.throws(() => loadConfig({ REDIS_URL: 'http://x' }), { message: /REDIS_URL must be a URL/ });
+});
+
+test('production accepts safe settings', (t) => {
+  const config = loadConfig(production);
+  t.true(config.production);
+  t.is(config.redisUrl, 'redis://cache:6379');
+});
+
+for (const [name, env, reason] of [
+  ['missing secret', { LATCHKEY_SECRET: undefined }, /LATCHKEY_SECRET is required/],
+  ['memory stores', { DATABASE_URL: undefined, REDIS_URL: undefined }, /DATABASE_URL is required.*REDIS_URL is required/],
+  ['plain-http issuer off localhost', { ISSUER: 'http://id.example.com' }, /ISSUER must use https/],
+] as const) {
+  test(`production refuses ${name} with one line`, (t) => {
+    const error = t.throws(() => loadConfig({ ...production, ...env }), { instanceOf: ConfigError });
+    t.regex(error.message, /^Refusing to start in production: /);
+    t.regex(error.message, reason);
+    t.false(error.message.includes('\n'));
+  });
+}
+
+test('production allows plain http on localhost', (t) => {
+  t.notThrows(() => loadConfig({ ...production, ISSUER: 'http://localhost:3000' }));
+});

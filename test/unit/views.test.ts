@@ -1,0 +1,165 @@
+// The hosted pages, plus the middleware that serves them (static files, error pages).
+import test from 'ava';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import { errorPages } from '../../server/http/error-pages.ts';
+import { staticFiles } from '../../server/http/static-files.ts';
+import { consentPage } from '../../views/consent.ts';
+import { errorPage } from '../../views/error.ts';
+import type { PageContext } from '../../views/layout.ts';
+import { loginPage } from '../../views/login.ts';
+import { loggedOutPage, logoutPage } from '../../views/logout.ts';
+
+const ctx: PageContext = { productName: 'Acme ID', brandColor: '#123abc', nonce: 'bm9uY2U=' };
+const EVIL = '<img src=x onerror="alert(1)">';
+const OP_FORM = '<form id="op.logoutForm" method="post" action="/session/end/confirm"><input type="hidden" name="xsrf" value="abc"/></form>';
+
+const forms = (page: string) => page.match(/<form\b[\s\S]*?<\/form>/g) ?? [];
+const attr = (tag: string, name: string) => new RegExp(`\\s${name}="([^"]*)"`).exec(tag)?.[1];
+
+function assertAccessible(t: import('ava').ExecutionContext, page: string) {
+  t.true(page.startsWith('<!doctype html>'));
+  t.regex(page, /<html lang="en">/);
+  t.regex(page, /<meta name="viewport" content="width=device-width, initial-scale=1">/);
+  t.regex(page, /<link rel="stylesheet" href="\/static\/latchkey.css">/);
+  t.regex(page, /<main\b/);
+  t.regex(page, /<header\b[^>]*>[\s\S]*Acme ID[\s\S]*<\/header>/);
+  t.notRegex(page, /https?:\/\//, 'no external resources');
+  for (const form of forms(page)) t.regex(form, /<input type="hidden" name="(csrf|xsrf)" value="[^"]+"/);
+  // Every visible input has a label tied to it, and every label points at an input.
+  const inputs = (page.match(/<input\b[^>]*>/g) ?? []).filter((tag) => attr(tag, 'type') !== 'hidden');
+  for (const input of inputs) t.true(page.includes(`<label for="${attr(input, 'id')}">`), input);
+  for (const [, id] of page.matchAll(/<label for="([^"]+)">/g)) t.regex(page, new RegExp(`<input id="${id}"`));
+  for (const tag of page.match(/<(script|style)\b[^>]*>/g) ?? []) t.is(attr(tag, 'nonce'), ctx.nonce, tag);
+  t.notRegex(page, /\sstyle="/, 'inline style attributes are blocked by the CSP');
+}
+
+test('layout sets the brand colour in a nonced style and refuses non-colours', (t) => {
+  const page = loginPage(ctx, { action: '/i/1/login', csrfToken: 'tok' });
+  t.true(page.includes('<style nonce="bm9uY2U=">:root{--brand:#123abc}</style>'));
+  const hostile = loginPage({ ...ctx, brandColor: 'red}body{display:none' }, { action: '/a', csrfToken: 'tok' });
+  t.true(hostile.includes(':root{--brand:#2f5bd3}'));
+  t.true(loginPage({ ...ctx, lang: 'de' }, { action: '/a', csrfToken: 'tok' }).includes('<html lang="de">'));
+});
+
+test('login page', (t) => {
+  const page = loginPage(ctx, { action: '/interaction/abc/login', csrfToken: 'tok', clientName: EVIL, email: `a"@b.c`, error: EVIL });
+  assertAccessible(t, page);
+  t.regex(page, /<form method="post" action="\/interaction\/abc\/login">/);
+  t.regex(page, /<input id="email" name="email" type="email" autocomplete="username"/);
+  t.regex(page, /<input id="password" name="password" type="password" autocomplete="current-password"/);
+  t.regex(page, /<p class="alert" id="login-error" role="alert">&lt;img/);
+  t.true(page.includes('value="a&quot;@b.c"'));
+  t.false(page.includes(EVIL));
+  t.regex(page, /<button type="submit"/);
+  t.notRegex(loginPage(ctx, { action: '/a', csrfToken: 'tok' }), /role="alert"/);
+});
+
+test('consent page lists scopes, claims and resources with Allow and Deny forms', (t) => {
+  const page = consentPage(ctx, {
+    action: '/interaction/abc/confirm',
+    abortAction: '/interaction/abc/abort',
+    csrfToken: 'tok',
+    clientName: EVIL,
+    scopes: ['openid', 'profile', 'email', 'offline_access', '<custom>'],
+    claims: ['name', 'nickname'],
+    resources: [{ identifier: 'https://api.example/<x>', scopes: ['read:things'] }],
+    accountEmail: 'me@example.com',
+  }).replace(/https:\/\/api.example/g, 'api'); // the resource id is the only URL expected
+  assertAccessible(t, page);
+  t.false(page.includes(EVIL));
+  t.true(page.includes('me@example.com'));
+  for (const text of ['Confirm your identity', 'See your name', 'See your email address', 'Stay connected', '“&lt;custom&gt;”', 'Your name', '“nickname”', 'api/&lt;x&gt;', 'read:things']) {
+    t.true(page.includes(text), text);
+  }
+  const [allow = '', deny = ''] = forms(page);
+  t.regex(allow, /action="\/interaction\/abc\/confirm"[\s\S]*>Allow</);
+  t.regex(deny, /action="\/interaction\/abc\/abort"[\s\S]*>Deny</);
+  t.notRegex(consentPage(ctx, { action: '/a', abortAction: '/b', csrfToken: 't', clientName: 'App', scopes: ['openid'], claims: [] }), />0</);
+});
+
+test('logout pages', (t) => {
+  const page = logoutPage(ctx, { formHtml: OP_FORM, clientName: EVIL });
+  assertAccessible(t, page);
+  t.true(page.includes(OP_FORM));
+  t.false(page.includes(EVIL));
+  t.regex(page, /<button type="submit" class="button primary" form="op.logoutForm" name="logout" value="yes"/);
+  t.regex(page, /<button type="submit" class="button secondary" form="op.logoutForm">Stay signed in</);
+  const done = loggedOutPage(ctx, { clientName: EVIL });
+  assertAccessible(t, done);
+  t.false(done.includes(EVIL));
+  t.true(loggedOutPage(ctx, {}).includes('You have signed out.'));
+});
+
+test('error page escapes the message', (t) => {
+  const page = errorPage(ctx, { title: 'Oops', message: EVIL, status: 400 });
+  assertAccessible(t, page);
+  t.false(page.includes(EVIL));
+  t.true(page.includes('Error 400'));
+});
+
+async function serve(app: Koa): Promise<{ url: string; server: Server }> {
+  const server = createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+test('static files: css served with type and cache headers; traversal and unknown files fall through', async (t) => {
+  const app = new Koa();
+  app.use(staticFiles());
+  app.use((c) => {
+    c.status = 404;
+    c.body = 'fallthrough';
+  });
+  const { url, server } = await serve(app);
+  t.teardown(() => server.close());
+  const css = await fetch(`${url}/static/latchkey.css`);
+  t.is(css.status, 200);
+  t.is(css.headers.get('content-type'), 'text/css; charset=utf-8');
+  t.is(css.headers.get('cache-control'), 'public, max-age=3600');
+  t.regex(await css.text(), /--brand/);
+  const again = await fetch(`${url}/static/latchkey.css`, { headers: { 'If-None-Match': css.headers.get('etag') ?? '', 'Cache-Control': 'max-age=0' } });
+  t.is(again.status, 304);
+  const head = await fetch(`${url}/static/latchkey.css`, { method: 'HEAD' });
+  t.is(head.status, 200);
+  for (const path of ['/static/..%2Flogin.ts', '/static/%2e%2e/login.ts', '/static/missing.css', '/static/', '/static/%E0%A4%A', '/static/..%2f..%2fpackage.json']) {
+    const response = await fetch(url + path);
+    t.is(await response.text(), 'fallthrough', path);
+  }
+  t.is(await fetch(`${url}/static/latchkey.css`, { method: 'POST' }).then((r) => r.text()), 'fallthrough');
+});
+
+test('error pages: exposed 4xx message, generic 5xx, JSON on request', async (t) => {
+  const app = new Koa();
+  const logged: unknown[] = [];
+  app.on('error', (err) => logged.push(err));
+  app.use(errorPages(() => ctx));
+  app.use((c) => {
+    if (c.path === '/forbidden') c.throw(403, 'Form expired');
+    if (c.path === '/limited') c.throw(429, 'Slow down', { headers: { 'Retry-After': '30' } });
+    throw new Error('database password is hunter2');
+  });
+  const { url, server } = await serve(app);
+  t.teardown(() => server.close());
+
+  const forbidden = await fetch(`${url}/forbidden`, { headers: { Accept: 'text/html' } });
+  t.is(forbidden.status, 403);
+  t.regex(forbidden.headers.get('content-type') ?? '', /text\/html/);
+  t.regex(await forbidden.text(), /role="alert">Form expired</);
+
+  const limited = await fetch(`${url}/limited`);
+  t.is(limited.headers.get('retry-after'), '30');
+
+  const crash = await fetch(`${url}/boom`, { headers: { Accept: 'text/html' } });
+  t.is(crash.status, 500);
+  const body = await crash.text();
+  t.false(body.includes('hunter2'));
+  t.regex(body, /An unexpected error occurred/);
+  t.is(logged.length, 1);
+
+  const json = await fetch(`${url}/forbidden`, { headers: { Accept: 'application/json' } });
+  t.deepEqual(await json.json(), { error: 'access_denied', error_description: 'Form expired' });
+  const jsonCrash = await fetch(`${url}/boom`, { headers: { Accept: 'application/json' } });
+  t.deepEqual(await jsonCrash.json(), { error: 'server_error', error_description: 'An unexpected error occurred. Please try again later.' });
+});
