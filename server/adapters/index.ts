@@ -3,6 +3,7 @@
 // in practice: the server answers Client lookups from Postgres.
 import type { Redis } from 'ioredis';
 import type { AdapterPayload } from 'oidc-provider';
+import { BEARER_MODELS, withHashedIds } from './hashed-ids.ts';
 import { createMemoryAdapterFactory } from './memory.ts';
 import { createRedisAdapterFactory } from './redis.ts';
 
@@ -31,7 +32,10 @@ export function createAdapterFactory(options: { redis?: Redis; keyPrefix: string
   const cache = new Map<string, Adapter>();
   return (name) => {
     let adapter = cache.get(name);
-    if (!adapter) cache.set(name, (adapter = create(name)));
+    if (!adapter) {
+      adapter = BEARER_MODELS.has(name) ? withHashedIds(create(name)) : create(name);
+      cache.set(name, adapter);
+    }
     return adapter;
   };
 }

@@ -198,7 +198,7 @@ for (const { name, store, stranger } of backends) {
 
 test('redis: TTLs — pointers follow their record, a grant set lives as long as its longest token', async (t) => {
   const prefix = prefixes[0];
-  const factory = createAdapterFactory({ redis, keyPrefix: prefix });
+  const factory = createRedisAdapterFactory(redis, prefix);
   const [grantId, codeId, at1, at2, rt] = [id(), id(), id(), id(), id()];
   const grantKey = `${prefix}grant:${grantId}`;
   await factory('AccessToken').upsert(at1, { grantId }, 100);
@@ -227,4 +227,31 @@ test('redis: createAdapterFactory caches one adapter per model', (t) => {
   const factory = createAdapterFactory({ redis, keyPrefix: prefixes[0] });
   t.is(factory('Session'), factory('Session'));
   t.not(factory('Session'), factory('Interaction'));
+});
+
+test('redis: bearer tokens are stored under a hash of their value, without jti (C41)', async (t) => {
+  const prefix = prefixes[0];
+  const factory = createAdapterFactory({ redis, keyPrefix: prefix });
+  const value = `rt-${id()}`;
+  const grantId = id();
+  await factory('RefreshToken').upsert(value, { jti: value, kind: 'RefreshToken', grantId }, 300);
+  const keys = await redis.keys(`${prefix}*`);
+  const dump = (await Promise.all(keys.map(async (key) => {
+    const type = await redis.type(key);
+    if (type === 'hash') return JSON.stringify(await redis.hgetall(key));
+    if (type === 'set') return JSON.stringify(await redis.smembers(key));
+    return String(await redis.get(key));
+  }))).join('\n');
+  t.false(keys.some((key) => key.includes(value)), 'no key names the token');
+  t.false(dump.includes(value), 'no value holds the token');
+  const found = await factory('RefreshToken').find(value);
+  t.is(found?.jti, value, 'find restores jti from the presented value');
+  t.is(found?.grantId, grantId);
+  await factory('RefreshToken').consume(value);
+  t.truthy((await factory('RefreshToken').find(value))?.consumed);
+  await factory('RefreshToken').revokeByGrantId(grantId);
+  t.is(await factory('RefreshToken').find(value), undefined);
+  // Sessions and interactions are not bearer tokens of this kind: stored as given.
+  await factory('Interaction').upsert('plain-id', { jti: 'plain-id', kind: 'Interaction' }, 60);
+  t.is((await factory('Interaction').find('plain-id'))?.jti, 'plain-id');
 });
