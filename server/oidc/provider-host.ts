@@ -5,6 +5,7 @@ import Provider from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Logger } from 'pino';
 import { buildConfiguration, type OidcDependencies } from './configuration.ts';
+import { attachAuditLog } from './audit-log.ts';
 import { useHashedClientSecrets } from './internals.ts';
 
 export interface ProviderHostOptions extends OidcDependencies {
@@ -49,7 +50,7 @@ export class ProviderHost {
     const provider = new Provider(config.issuer, buildConfiguration(this.#options, jwks));
     provider.proxy = config.trustProxy;
     useHashedClientSecrets(provider, this.#options.clients, this.#options.secretHashKey);
-    provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'oidc-provider server error'));
+    attachAuditLog(provider, logger);
     this.#options.onProvider?.(provider);
     this.#provider = provider;
     this.#callback = provider.callback();
