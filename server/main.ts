@@ -30,6 +30,7 @@ async function start(config: Config) {
   const adapterFactory = createAdapterFactory({ redis, keyPrefix: config.redisKeyPrefix });
 
   const accounts = createAccountService(db, config);
+  await accounts.warmUp();
   const clients = createClientCache(db);
   const apis = createApiCache(db);
   const host = new ProviderHost({

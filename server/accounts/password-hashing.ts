@@ -18,6 +18,8 @@ export interface PasswordHasher {
   needsRehash(hash: string): boolean;
   /** Verifies against a throwaway hash: an unknown email costs what a wrong password costs. */
   verifyDummy(password: string): Promise<false>;
+  /** Prepares the dummy hash ahead of the first sign-in. */
+  warmUp(): Promise<void>;
 }
 
 const normalise = (password: string): string => password.normalize('NFKC');
@@ -32,9 +34,12 @@ export function createPasswordHasher(params: Argon2Params): PasswordHasher {
       return false;
     }
   }
-  // Made once, lazily, with the current parameters so it costs the same as a real hash.
+  // Made once, up front, with the current parameters so it costs the same as
+  // a real hash (lazily, the first unknown email would be measurably slower).
   let dummy: Promise<string> | undefined;
+  const dummyHash = () => (dummy ??= hashPassword(randomSecret()));
   return {
+    warmUp: async () => { await dummyHash(); },
     hashPassword,
     verifyPassword,
     needsRehash: (hash) => {
@@ -45,8 +50,7 @@ export function createPasswordHasher(params: Argon2Params): PasswordHasher {
       }
     },
     async verifyDummy(password) {
-      dummy ??= hashPassword(randomSecret());
-      await verifyPassword(await dummy, password);
+      await verifyPassword(await dummyHash(), password);
       return false;
     },
   };
