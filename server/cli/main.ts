@@ -115,4 +115,5 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exit(await main(process.argv));
+// Only when run as the CLI (tests may import buildProgram).
+if (import.meta.main) process.exit(await main(process.argv));

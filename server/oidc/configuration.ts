@@ -13,6 +13,7 @@ import { CLAIMS, createFindAccount } from './find-account.ts';
 import { buildInteractionPolicy } from './interaction-policy.ts';
 import { providerPages } from './pages.ts';
 import { resourceIndicators } from './resources.ts';
+import { tokenPolicies } from './token-policies.ts';
 import { lifetimes } from './ttl.ts';
 
 export interface OidcDependencies {
@@ -31,6 +32,7 @@ export function buildConfiguration(deps: OidcDependencies, jwks: JWK[]): Configu
   const https = new URL(config.issuer).protocol === 'https:';
   const clientAdapter = createClientAdapter(deps.clients);
   const pages = providerPages(config);
+  const policies = tokenPolicies(deps.clients, deps.accounts);
   const cookie = { httpOnly: true, sameSite: 'lax' as const, secure: https };
 
   return {
@@ -60,8 +62,8 @@ export function buildConfiguration(deps: OidcDependencies, jwks: JWK[]): Configu
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      introspection: { enabled: true, allowedPolicy: policies.introspectionAllowed },
+      revocation: { enabled: true, allowedPolicy: policies.revocationAllowed },
       resourceIndicators: resourceIndicators(deps.apis, deps.clients),
       rpInitiatedLogout: { enabled: true, logoutSource: pages.logoutSource, postLogoutSuccessSource: pages.postLogoutSuccessSource },
       // DPoP stays on (oidc-provider's default): sender-constrained tokens for clients that want them.
