@@ -85,9 +85,9 @@ async function start(config: Config) {
   console.log([
     `Latchkey is running: ${config.issuer} (listening on ${config.host}:${port}, ${config.env} mode)`,
     `  discovery   ${config.issuer}/.well-known/openid-configuration`,
-    `  database    ${embedded ? `embedded PGlite in ${config.dataDir}` : 'Postgres (DATABASE_URL)'}`,
-    `  sessions    ${redis ? 'Redis (REDIS_URL)' : 'in-process store (lost on restart)'}`,
-    `  data folder ${config.dataDir}`,
+    `  database    ${embedded ? 'embedded PGlite (no DATABASE_URL)' : 'Postgres (DATABASE_URL)'}`,
+    `  sessions    ${redis ? 'Redis (REDIS_URL)' : 'in-process store, lost on restart (no REDIS_URL)'}`,
+    ...(embedded ? [`  data folder ${config.dataDir}`] : []),
     `Next, in another terminal: npx latchkey apis create --identifier https://orders.internal --scope "orders:read orders:write"`,
   ].join('\n'));
 
