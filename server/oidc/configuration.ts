@@ -40,6 +40,8 @@ export function buildConfiguration(deps: OidcDependencies, jwks: JWK[]): Configu
     jwks: { keys: jwks as ProviderJWK[] },
     findAccount: createFindAccount(deps.accounts),
     claims: CLAIMS,
+    // POST to /auth stays off (oidc-provider's default): enabling it requires
+    // SameSite=None session cookies, a weaker CSRF posture than Lax.
     // Only the authorization code flow: no implicit or hybrid response types.
     responseTypes: ['code'],
     // PKCE (S256 only in oidc-provider 9) for every client, not just public ones.

@@ -13,6 +13,8 @@ export function providerPages(config: Config) {
   const page = (ctx: Ctx): PageContext => ({ productName: config.productName, brandColor: config.brandColor, nonce: nonceOf(ctx.req) });
   return {
     async renderError(ctx: Ctx, out: ErrorOut) {
+      // A forged or stale logout confirmation is a CSRF refusal like our own forms' (403).
+      if (out.error_description === 'xsrf token invalid') ctx.status = 403;
       ctx.type = 'html';
       // error_description is oidc-provider's fixed protocol text (never user input echoed raw: the view escapes it).
       ctx.body = errorPage(page(ctx), {

@@ -5,7 +5,9 @@ import Provider from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Logger } from 'pino';
 import { buildConfiguration, type OidcDependencies } from './configuration.ts';
+import { nonceInlineScripts } from '../http/nonce-inline-scripts.ts';
 import { attachAuditLog } from './audit-log.ts';
+import { unauthorizedClientErrors } from './error-codes.ts';
 import { useHashedClientSecrets } from './internals.ts';
 
 export interface ProviderHostOptions extends OidcDependencies {
@@ -51,6 +53,8 @@ export class ProviderHost {
     provider.proxy = config.trustProxy;
     useHashedClientSecrets(provider, this.#options.clients, this.#options.secretHashKey);
     attachAuditLog(provider, logger);
+    provider.use(nonceInlineScripts());
+    provider.use(unauthorizedClientErrors());
     this.#options.onProvider?.(provider);
     this.#provider = provider;
     this.#callback = provider.callback();

@@ -71,7 +71,8 @@ export function parseForm(html: string, actionPattern?: RegExp): { action: strin
 }
 
 const decodeEntities = (text: string) =>
-  text.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&#x27;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+  // &amp; last, so "&amp;lt;" stays "&lt;" (decoded once).
+  text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&#x27;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 export interface LoginOptions {
   email: string;

@@ -1,0 +1,124 @@
+// needs: postgres redis
+// C34 no account enumeration: the login form answers an unknown email
+// exactly as it answers a known email with a wrong password (and a disabled
+// account): same status, same headers, same body once the per-request values
+// (CSRF token, CSP nonce, interaction uid) and the echoed email are blanked,
+// and the same latency (median within 20 % over 15 samples each; the server
+// runs a dummy argon2 verify for unknown emails).
+//
+// Each sample uses its own interaction, its own account (for wrong passwords)
+// and its own client address (X-Forwarded-For, TRUST_PROXY=true), so a
+// per-account or per-address throttle (C35) cannot change the answers here.
+import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import { parseForm } from '../helpers/browser.ts';
+import {
+  browserFor, createUser, createWebClient, launchServer, openLoginPage,
+  type LaunchedServer, type TestClient, type TestUser,
+} from './_support-pages.ts';
+
+const SAMPLES = 15;
+const WARM_UP = 2;
+
+let server: LaunchedServer;
+let client: TestClient;
+let users: TestUser[];
+let disabled: TestUser;
+let address = 0;
+
+test.before(async () => {
+  server = await launchServer({ env: { TRUST_PROXY: 'true' } });
+  client = await createWebClient(server);
+  users = [];
+  const pending = Array.from({ length: SAMPLES + WARM_UP + 1 }, () => () => createUser(server));
+  // A few CLI processes at a time.
+  while (pending.length) users.push(...await Promise.all(pending.splice(0, 6).map((make) => make())));
+  disabled = users.pop()!;
+  await server.admin(['users', 'disable', disabled.email]);
+});
+test.after.always(async () => {
+  await server?.stop();
+});
+
+const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+interface Attempt {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  ms: number;
+}
+
+/** One failed login through a fresh interaction; only the POST is timed. */
+async function attempt(email: string, password: string): Promise<Attempt> {
+  const browser = browserFor(server);
+  const ip = `198.51.100.${(address++ % 250) + 1}`;
+  const login = await openLoginPage(browser, server.issuer, client.client_id);
+  const { action, fields } = parseForm(login.html, /\/login$/);
+  const started = performance.now();
+  const response = await browser.request(action, {
+    method: 'POST',
+    headers: { origin: browser.origin, 'x-forwarded-for': ip, accept: 'text/html' },
+    form: { ...fields, email, password },
+  });
+  let body = await response.text();
+  const ms = performance.now() - started;
+
+  // Blank what differs per request or echoes the input.
+  const nonce = /'nonce-([^']+)'/.exec(response.headers.get('content-security-policy') ?? '')?.[1];
+  const replacements: [string, string][] = [[login.uid, '{uid}'], [fields.csrf, '{csrf}'], [escapeHtml(email), '{email}']];
+  if (nonce) replacements.push([nonce, '{nonce}']);
+  for (const [value, placeholder] of replacements) body = body.replace(new RegExp(escapeRegExp(value), 'g'), placeholder);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of response.headers) {
+    if (name === 'date' || name === 'content-length') continue;
+    headers[name] = nonce ? value.replaceAll(nonce, '{nonce}') : value;
+  }
+  return { status: response.status, headers, body, ms };
+}
+
+const unknownEmail = () => `nobody-${randomBytes(4).toString('hex')}@example.test`;
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+test.serial('C34 unknown email and wrong password: same status, same headers, same body', async (t) => {
+  const unknown = await attempt(unknownEmail(), 'Some-password-1234');
+  const wrong = await attempt(users[0].email, `${users[0].password}-not`);
+  t.is(unknown.status, 401);
+  t.is(wrong.status, unknown.status);
+  t.deepEqual(wrong.headers, unknown.headers);
+  t.is(wrong.body, unknown.body);
+  t.true(unknown.body.includes('name="password"'), 'the answer is the login form again');
+});
+
+test.serial('C34 a disabled account with its correct password answers like a wrong password', async (t) => {
+  const wrong = await attempt(users[1].email, `${users[1].password}-not`);
+  const off = await attempt(disabled.email, disabled.password);
+  t.is(off.status, wrong.status);
+  t.deepEqual(off.headers, wrong.headers);
+  t.is(off.body, wrong.body);
+});
+
+test.serial('C34 unknown email and wrong password take the same time (median within 20 % over 15 samples)', async (t) => {
+  const unknown: number[] = [];
+  const wrong: number[] = [];
+  // Interleaved, alternating which goes first, so load and warm-up hit both alike.
+  for (let i = 0; i < SAMPLES + WARM_UP; i++) {
+    const user = users[i];
+    const pair = [
+      async () => unknown.push((await attempt(unknownEmail(), `${user.password}-not`)).ms),
+      async () => wrong.push((await attempt(user.email, `${user.password}-not`)).ms),
+    ];
+    if (i % 2) pair.reverse();
+    for (const run of pair) await run();
+  }
+  const a = median(unknown.slice(WARM_UP));
+  const b = median(wrong.slice(WARM_UP));
+  const spread = Math.abs(a - b) / Math.max(a, b);
+  t.log(`median unknown email ${a.toFixed(1)} ms, wrong password ${b.toFixed(1)} ms (${(spread * 100).toFixed(1)} % apart)`);
+  t.true(spread <= 0.2, `unknown email ${a.toFixed(1)} ms vs wrong password ${b.toFixed(1)} ms: ${(spread * 100).toFixed(1)} % apart`);
+});
