@@ -30,6 +30,10 @@ export function withHashedIds(adapter: Adapter): Adapter {
     findByUid: (uid) => adapter.findByUid(uid),
     findByUserCode: (userCode) => adapter.findByUserCode(userCode),
     consume: (id) => adapter.consume(digest(id)),
+    insertIfAbsent: (id, payload, expiresIn) => {
+      const { jti: _jti, ...stored } = payload;
+      return adapter.insertIfAbsent(digest(id), stored as AdapterPayload, expiresIn);
+    },
     destroy: (id) => adapter.destroy(digest(id)),
     revokeByGrantId: (grantId) => adapter.revokeByGrantId(grantId),
   };

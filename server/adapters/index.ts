@@ -3,6 +3,7 @@
 // in practice: the server answers Client lookups from Postgres.
 import type { Redis } from 'ioredis';
 import type { AdapterPayload } from 'oidc-provider';
+export { AlreadyConsumedError } from './errors.ts';
 import { BEARER_MODELS, withHashedIds } from './hashed-ids.ts';
 import { createMemoryAdapterFactory } from './memory.ts';
 import { createRedisAdapterFactory } from './redis.ts';
@@ -13,7 +14,15 @@ export interface Adapter {
   find(id: string): Promise<AdapterPayload | undefined>;
   findByUid(uid: string): Promise<AdapterPayload | undefined>;
   findByUserCode(userCode: string): Promise<AdapterPayload | undefined>;
+  /**
+   * Marks a record consumed, atomically. If it already was (two requests
+   * racing with one code or refresh token), revokes its whole grant (tokens
+   * and Grant record) and throws AlreadyConsumedError; also throws when the
+   * record no longer exists.
+   */
   consume(id: string): Promise<void>;
+  /** Stores the record only if the id is new; false when it existed (replay detection). */
+  insertIfAbsent(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean>;
   destroy(id: string): Promise<void>;
   revokeByGrantId(grantId: string): Promise<void>;
 }

@@ -3,6 +3,7 @@
 // kept as JSON (callers never share objects with the store), expire after
 // expiresIn, and tokens are indexed by grant for revokeByGrantId.
 import type { AdapterPayload } from 'oidc-provider';
+import { AlreadyConsumedError } from './errors.ts';
 import type { Adapter } from './index.ts';
 
 /** Models whose tokens revokeByGrantId removes (as in oidc-provider's own adapters). */
@@ -119,17 +120,25 @@ function output(entry: Entry | undefined): AdapterPayload | undefined {
 export function createMemoryAdapterFactory(store = new MemoryStore()): (name: string) => Adapter {
   return (model) => {
     const key = (id: string) => `${model}:${id}`;
+    const write = (id: string, payload: AdapterPayload, expiresIn?: number) => {
+      const pointers = [];
+      if (payload.uid) pointers.push(`${model}:uid:${payload.uid}`);
+      if (payload.userCode) pointers.push(`${model}:userCode:${payload.userCode}`);
+      store.set(key(id), {
+        json: JSON.stringify(payload),
+        expiresAt: expiresIn === undefined ? Infinity : Date.now() + expiresIn * 1000,
+        pointers,
+        grantId: grantable.has(model) ? payload.grantId : undefined,
+      });
+    };
     return {
       async upsert(id, payload, expiresIn) {
-        const pointers = [];
-        if (payload.uid) pointers.push(`${model}:uid:${payload.uid}`);
-        if (payload.userCode) pointers.push(`${model}:userCode:${payload.userCode}`);
-        store.set(key(id), {
-          json: JSON.stringify(payload),
-          expiresAt: expiresIn === undefined ? Infinity : Date.now() + expiresIn * 1000,
-          pointers,
-          grantId: grantable.has(model) ? payload.grantId : undefined,
-        });
+        write(id, payload, expiresIn);
+      },
+      async insertIfAbsent(id, payload, expiresIn) {
+        if (store.get(key(id))) return false;
+        write(id, payload, expiresIn);
+        return true;
       },
       async find(id) {
         return output(store.get(key(id)));
@@ -141,8 +150,20 @@ export function createMemoryAdapterFactory(store = new MemoryStore()): (name: st
         return output(store.getByPointer(`${model}:userCode:${userCode}`));
       },
       async consume(id) {
+        // Synchronous from get to write: no other request interleaves.
         const entry = store.get(key(id));
-        if (entry) entry.consumed = Math.floor(Date.now() / 1000);
+        // Gone since the caller read it: a racing replay revoked it.
+        if (!entry) throw new AlreadyConsumedError(`${model} already consumed or revoked`);
+        if (!entry.consumed) {
+          entry.consumed = Math.floor(Date.now() / 1000);
+          return;
+        }
+        const { grantId } = JSON.parse(entry.json) as AdapterPayload;
+        if (grantId) {
+          store.revokeGrant(grantId);
+          store.delete(`Grant:${grantId}`);
+        }
+        throw new AlreadyConsumedError(`${model} already consumed`);
       },
       async destroy(id) {
         store.delete(key(id));

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { AdapterPayload } from 'oidc-provider';
+import { AlreadyConsumedError } from './errors.ts';
 import type { Adapter } from './index.ts';
 import { grantable } from './memory.ts';
 
@@ -21,9 +22,21 @@ const consumable = new Set([
   'PreAuthorizedCode',
 ]);
 
-// HSET on a missing key would recreate the record without a TTL; HSET on an existing one keeps it.
+// Test-and-set, atomically: 1 = consumed now; -1 = consumed already, i.e.
+// requests raced with one code or refresh token. Then the whole grant goes, as
+// oidc-provider does for a sequential replay: its tokens (the grant set) and
+// the Grant record (ARGV[2] is the key prefix). 0 = the record is gone: the
+// caller read it moments ago, so a racing replay revoked it; also a refusal.
 const CONSUME = script(`
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'consumed', ARGV[1]) end`);
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1]) == 1 then return 1 end
+local ok, payload = pcall(cjson.decode, redis.call('HGET', KEYS[1], 'payload') or '')
+if ok and type(payload) == 'table' and type(payload.grantId) == 'string' then
+  local grantSet = ARGV[2] .. 'grant:' .. payload.grantId
+  for _, key in ipairs(redis.call('SMEMBERS', grantSet)) do redis.call('DEL', key) end
+  redis.call('DEL', grantSet, ARGV[2] .. 'Grant:' .. payload.grantId)
+end
+return -1`);
 
 // Pointers are only dropped while they still name this record: a regenerated session keeps its uid.
 const DESTROY = script(`
@@ -106,7 +119,13 @@ export function createRedisAdapterFactory(redis: Redis, keyPrefix: string): (nam
       },
 
       async consume(id) {
-        await run(redis, CONSUME, [key(id)], [Math.floor(Date.now() / 1000)]);
+        const result = await run(redis, CONSUME, [key(id)], [Math.floor(Date.now() / 1000), keyPrefix]);
+        if (result !== 1) throw new AlreadyConsumedError(`${model} already consumed or revoked`);
+      },
+
+      async insertIfAbsent(id, payload, expiresIn) {
+        const ttl = Math.max(1, Math.ceil(expiresIn));
+        return (await redis.set(key(id), JSON.stringify(payload), 'EX', ttl, 'NX')) === 'OK';
       },
 
       async destroy(id) {

@@ -13,6 +13,7 @@ import { CLAIMS, createFindAccount } from './find-account.ts';
 import { buildInteractionPolicy } from './interaction-policy.ts';
 import { providerPages } from './pages.ts';
 import { resourceIndicators } from './resources.ts';
+import { consumeOnce } from './store-guards.ts';
 import { tokenPolicies } from './token-policies.ts';
 import { lifetimes } from './ttl.ts';
 
@@ -36,7 +37,7 @@ export function buildConfiguration(deps: OidcDependencies, jwks: JWK[]): Configu
   const cookie = { httpOnly: true, sameSite: 'lax' as const, secure: https };
 
   return {
-    adapter: ((name: string) => (name === 'Client' ? clientAdapter : deps.adapterFactory(name))) as unknown as AdapterFactory,
+    adapter: ((name: string) => (name === 'Client' ? clientAdapter : consumeOnce(deps.adapterFactory(name)))) as unknown as AdapterFactory,
     jwks: { keys: jwks as ProviderJWK[] },
     findAccount: createFindAccount(deps.accounts),
     claims: CLAIMS,

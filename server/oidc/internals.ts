@@ -1,8 +1,14 @@
 // The only module that reaches into oidc-provider beyond its documented
-// configuration: client secrets are stored as keyed hashes, so the check of
-// a presented secret replaces Client.prototype.compareClientSecret (which
-// oidc-provider awaits in lib/shared/client_auth.js).
+// configuration:
+// - client secrets are stored as keyed hashes, so the check of a presented
+//   secret replaces Client.prototype.compareClientSecret (which oidc-provider
+//   awaits in lib/shared/client_auth.js);
+// - ReplayDetection.unique (client assertions, DPoP proofs) is find-then-save
+//   in oidc-provider, so two requests replaying one jti at once could both
+//   pass; it becomes one atomic insert-if-absent.
+import { createHash } from 'node:crypto';
 import type Provider from 'oidc-provider';
+import type { Adapter } from '../adapters/index.ts';
 import type { Client } from 'oidc-provider';
 import type { ClientLookup } from '../clients/types.ts';
 import { verifySecret } from '../crypto/secrets.ts';
@@ -19,5 +25,15 @@ export function useHashedClientSecrets(provider: Provider, clients: ClientLookup
       && client.previousSecretExpiresAt.getTime() > Date.now()
       && verifySecret(hashKey, actual, client.previousSecretHash);
     return current || previous;
+  };
+}
+
+export function useAtomicReplayDetection(provider: Provider, adapter: Adapter): void {
+  const model = provider.ReplayDetection as unknown as { unique: (iss: string, jti: string, exp: number) => Promise<boolean> };
+  model.unique = async (iss, jti, exp) => {
+    // Same id as oidc-provider's own ReplayDetection.unique.
+    const id = createHash('sha256').update(`${iss}${jti}`).digest('base64url');
+    const ttl = Math.max(1, exp - Math.floor(Date.now() / 1000));
+    return adapter.insertIfAbsent(id, { jti: id, iss, kind: 'ReplayDetection', exp } as never, ttl);
   };
 }

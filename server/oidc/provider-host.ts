@@ -8,7 +8,7 @@ import { buildConfiguration, type OidcDependencies } from './configuration.ts';
 import { nonceInlineScripts } from '../http/nonce-inline-scripts.ts';
 import { attachAuditLog } from './audit-log.ts';
 import { unauthorizedClientErrors } from './error-codes.ts';
-import { useHashedClientSecrets } from './internals.ts';
+import { useAtomicReplayDetection, useHashedClientSecrets } from './internals.ts';
 
 export interface ProviderHostOptions extends OidcDependencies {
   secretHashKey: Buffer;
@@ -52,6 +52,7 @@ export class ProviderHost {
     const provider = new Provider(config.issuer, buildConfiguration(this.#options, jwks));
     provider.proxy = config.trustProxy;
     useHashedClientSecrets(provider, this.#options.clients, this.#options.secretHashKey);
+    useAtomicReplayDetection(provider, this.#options.adapterFactory('ReplayDetection'));
     attachAuditLog(provider, logger);
     provider.use(nonceInlineScripts());
     provider.use(unauthorizedClientErrors());

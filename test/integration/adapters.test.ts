@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AdapterPayload } from 'oidc-provider';
 import type { AdapterFactory } from '../../server/adapters/index.ts';
-import { createAdapterFactory } from '../../server/adapters/index.ts';
+import { AlreadyConsumedError, createAdapterFactory } from '../../server/adapters/index.ts';
 import { createMemoryAdapterFactory } from '../../server/adapters/memory.ts';
 import { createRedisAdapterFactory } from '../../server/adapters/redis.ts';
 import { connectRedis, pingRedis } from '../../server/adapters/redis-connection.ts';
@@ -55,13 +55,14 @@ for (const { name, store, stranger } of backends) {
     t.is((await adapter.find(payload.jti!))?.scope, 'openid');
   });
 
-  test(title('unknown ids find nothing and other calls on them are no-ops'), async (t) => {
+  test(title('unknown ids find nothing; consume refuses them; other calls are no-ops'), async (t) => {
     const adapter = store('AuthorizationCode');
     const unknown = id();
     t.is(await adapter.find(unknown), undefined);
     t.is(await store('Session').findByUid(unknown), undefined);
     t.is(await store('DeviceCode').findByUserCode(unknown), undefined);
-    await adapter.consume(unknown);
+    // A record read a moment ago and gone now was revoked by a racing replay.
+    await t.throwsAsync(adapter.consume(unknown), { instanceOf: AlreadyConsumedError });
     await adapter.destroy(unknown);
     await adapter.revokeByGrantId(unknown);
     t.is(await adapter.find(unknown), undefined, 'consume must not create a record');
@@ -108,6 +109,27 @@ for (const { name, store, stranger } of backends) {
       await adapter.upsert(codeId, payload, 60);
       t.falsy((await adapter.find(codeId))?.consumed, `${model} rewritten`);
     }
+  });
+
+  test(title('racing consumes: exactly one wins, the rest fail and the grant is revoked'), async (t) => {
+    const grantId = id();
+    const codeId = id();
+    const accessId = id();
+    await store('AuthorizationCode').upsert(codeId, token({ kind: 'AuthorizationCode', grantId }), 60);
+    await store('AccessToken').upsert(accessId, token({ grantId }), 60);
+    await store('Grant').upsert(grantId, { jti: grantId, kind: 'Grant' }, 60);
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => store('AuthorizationCode').consume(codeId)));
+    t.is(results.filter((r) => r.status === 'fulfilled').length, 1);
+    for (const r of results) if (r.status === 'rejected') t.true(r.reason instanceof AlreadyConsumedError);
+    t.is(await store('AccessToken').find(accessId), undefined, 'the grant\'s tokens are gone');
+    t.is(await store('Grant').find(grantId), undefined, 'the grant is gone');
+  });
+
+  test(title('insertIfAbsent lets exactly one of racing inserts through'), async (t) => {
+    const key = id();
+    const results = await Promise.all(Array.from({ length: 6 }, () => store('ReplayDetection').insertIfAbsent(key, { jti: key, kind: 'ReplayDetection' }, 60)));
+    t.is(results.filter(Boolean).length, 1);
+    t.truthy(await store('ReplayDetection').find(key));
   });
 
   test(title('consume keeps the TTL: a consumed record still expires'), async (t) => {
@@ -217,7 +239,7 @@ test('redis: TTLs — pointers follow their record, a grant set lives as long as
 
   // consume on a vanished record must not recreate it without a TTL.
   await factory('DeviceCode').destroy(codeId);
-  await factory('DeviceCode').consume(codeId);
+  await t.throwsAsync(factory('DeviceCode').consume(codeId), { instanceOf: AlreadyConsumedError });
   t.is(await redis.exists(`${prefix}DeviceCode:${codeId}`), 0);
   await factory('AccessToken').revokeByGrantId(grantId);
   t.is(await redis.exists(grantKey), 0);
