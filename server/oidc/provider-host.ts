@@ -8,6 +8,8 @@ import { buildConfiguration, type OidcDependencies } from './configuration.ts';
 import { nonceInlineScripts } from '../http/nonce-inline-scripts.ts';
 import { attachAuditLog } from './audit-log.ts';
 import { unauthorizedClientErrors } from './error-codes.ts';
+import { jwtAccessTokenEndpoints, REVOKED_JWT_MODEL } from './jwt-access-tokens.ts';
+import { tokenPolicies } from './token-policies.ts';
 import { useAtomicReplayDetection, useHashedClientSecrets } from './internals.ts';
 
 export interface ProviderHostOptions extends OidcDependencies {
@@ -56,6 +58,12 @@ export class ProviderHost {
     attachAuditLog(provider, logger);
     provider.use(nonceInlineScripts());
     provider.use(unauthorizedClientErrors());
+    provider.use(jwtAccessTokenEndpoints({
+      issuer: config.issuer,
+      jwks,
+      revoked: this.#options.adapterFactory(REVOKED_JWT_MODEL),
+      policies: tokenPolicies(this.#options.clients, this.#options.accounts),
+    }));
     this.#options.onProvider?.(provider);
     this.#provider = provider;
     this.#callback = provider.callback();

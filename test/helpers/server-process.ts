@@ -114,17 +114,31 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   child.stdout!.on('data', (chunk) => { printed += chunk; });
   child.stderr!.on('data', (chunk) => { printed += chunk; });
   const output = () => printed;
+  const groupAlive = () => {
+    try {
+      process.kill(-child.pid!, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
+    // Signal the whole process group (npm start spawns node), then wait until
+    // every member is gone, not just the direct child: the data folder and the
+    // port are only free then. SIGKILL after 10 s.
+    if (groupAlive()) {
       try {
-        process.kill(-child.pid!, 'SIGTERM'); // the whole group (npm start spawns node)
+        process.kill(-child.pid!, 'SIGTERM');
       } catch {
         child.kill('SIGTERM');
       }
-      const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 10_000);
-      await exited;
-      clearTimeout(timer);
+      const deadline = Date.now() + 10_000;
+      while (groupAlive()) {
+        if (Date.now() > deadline) {
+          try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     }
     await database?.drop();
   };

@@ -1,0 +1,90 @@
+// oidc-provider refuses JWT access tokens at introspection and revocation
+// (unsupported_token_type), and does not store them. Latchkey's machine and
+// API tokens are JWTs (RFC 9068), and RFC 7662/7009 should work for every
+// token type, so this takes over exactly those refusals, after oidc-provider
+// has authenticated the calling client:
+// - introspection verifies the JWT with our own keys, checks the revocation
+//   list and the same caller policy as opaque tokens, and answers RFC 7662;
+// - revocation puts the token's jti on a revocation list until it expires.
+// Resource servers that verify offline cannot see revocations: these tokens
+// are short-lived (an API's TTL, 5 minutes by default) for that reason.
+import { createLocalJWKSet, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import type Koa from 'koa';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { Adapter } from '../adapters/index.ts';
+import type { tokenPolicies } from './token-policies.ts';
+
+export const REVOKED_JWT_MODEL = 'RevokedJwtAccessToken';
+
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+export const publicJwk = (jwk: JWK): JWK =>
+  Object.fromEntries(Object.entries(jwk).filter(([name]) => !PRIVATE_MEMBERS.includes(name))) as JWK;
+
+interface Options {
+  issuer: string;
+  jwks: JWK[];
+  revoked: Adapter;
+  policies: ReturnType<typeof tokenPolicies>;
+}
+
+type AccessTokenClaims = JWTPayload & { client_id?: string; scope?: string; cnf?: { jkt?: string } };
+
+export function jwtAccessTokenEndpoints({ issuer, jwks, revoked, policies }: Options): Koa.Middleware {
+  const keys = createLocalJWKSet({ keys: jwks.map(publicJwk) });
+
+  /** The claims of a JWT access token we issued that is still valid, else undefined. */
+  async function verify(token: string): Promise<AccessTokenClaims | undefined> {
+    try {
+      const { payload } = await jwtVerify<AccessTokenClaims>(token, keys, { issuer, typ: 'at+jwt', algorithms: ['ES256', 'RS256'] });
+      if (!payload.jti || !payload.client_id) return undefined;
+      if (await revoked.find(payload.jti)) return undefined;
+      return payload;
+    } catch {
+      return undefined;
+    }
+  }
+
+  return async (ctx, next) => {
+    await next();
+    const body = ctx.body as { error?: string } | undefined;
+    if (ctx.status !== 400 || body?.error !== 'unsupported_token_type') return;
+    const { oidc } = ctx as unknown as KoaContextWithOIDC;
+    const token = oidc?.params?.token;
+    const caller = oidc?.client;
+    if (!caller || typeof token !== 'string') return;
+    const claims = await verify(token);
+    // For a machine token sub is the client itself; otherwise it is an account.
+    const owner = claims && { clientId: claims.client_id, accountId: claims.sub !== claims.client_id ? claims.sub : undefined };
+
+    if (oidc.route === 'introspection') {
+      ctx.status = 200;
+      ctx.body = claims && owner && (await policies.introspectionAllowed(oidc as never, caller, owner))
+        ? {
+            active: true,
+            client_id: claims.client_id,
+            sub: claims.sub,
+            scope: claims.scope,
+            aud: claims.aud,
+            iss: claims.iss,
+            exp: claims.exp,
+            iat: claims.iat,
+            jti: claims.jti,
+            token_type: claims.cnf?.jkt ? 'DPoP' : 'Bearer',
+            ...(claims.cnf ? { cnf: claims.cnf } : {}),
+          }
+        : { active: false };
+      return;
+    }
+
+    if (oidc.route === 'revocation') {
+      // RFC 7009 §2.2: an invalid or unknown token is not an error.
+      if (claims && owner && (await policies.revocationAllowed(oidc as never, caller, owner))) {
+        const ttl = Math.max(1, (claims.exp ?? 0) - Math.floor(Date.now() / 1000));
+        await revoked.upsert(claims.jti!, { jti: claims.jti, kind: REVOKED_JWT_MODEL, exp: claims.exp } as never, ttl);
+      }
+      ctx.status = 200;
+      ctx.body = '';
+    }
+  };
+}
