@@ -55,7 +55,7 @@ function toClient(row: ClientRow): Client {
  * here (128 random bits); `secretHash` is the keyed hash, never the secret.
  */
 export function insertClient(db: Database, client: NewClient, secretHash: string | null): Promise<Client> {
-  const clientId = randomSecret(16);
+  const clientId = newClientId();
   return db.transaction(async (tx) => {
     await tx.query(
       `INSERT INTO clients (client_id, name, grant_types, redirect_uris, post_logout_redirect_uris,
@@ -123,4 +123,12 @@ export async function listClientIdsForApi(db: Queryable, apiId: string): Promise
   const { rows } = await db.query<{ client_id: string }>(
     'SELECT client_id FROM client_api_scopes WHERE api_id = $1 ORDER BY client_id', [apiId]);
   return rows.map((row) => row.client_id);
+}
+
+/** 128 random bits; never starting with "-" or "_", so it cannot be mistaken for a CLI flag. */
+function newClientId(): string {
+  for (;;) {
+    const id = randomSecret(16);
+    if (/^[A-Za-z0-9]/.test(id)) return id;
+  }
 }

@@ -1,7 +1,10 @@
-// oidc-provider answers a client using a grant or response type it is not
-// registered for with invalid_request; RFC 6749 (§4.1.2.1, §5.2) names that
-// unauthorized_client. This renames exactly those errors. Mounted with
-// provider.use(); it runs after oidc-provider set the JSON error body.
+// oidc-provider answers some requests with invalid_request where RFC 6749
+// names a more specific error. This renames exactly those, after oidc-provider
+// set its JSON error body (mounted with provider.use()):
+// - a client using a grant or response type it is not registered for:
+//   unauthorized_client (§4.1.2.1, §5.2);
+// - a request with no client authentication, or Basic without a secret:
+//   401 invalid_client (§5.2), with a Basic challenge.
 import type Koa from 'koa';
 
 const NOT_ALLOWED_FOR_CLIENT = new Set([
@@ -9,12 +12,23 @@ const NOT_ALLOWED_FOR_CLIENT = new Set([
   'requested response_type is not allowed for this client',
 ]);
 
-export function unauthorizedClientErrors(): Koa.Middleware {
+const NO_CLIENT_AUTHENTICATION = new Set([
+  'no client authentication mechanism provided',
+  'client_secret must be provided in the Authorization header',
+]);
+
+export function rfc6749ErrorCodes(): Koa.Middleware {
   return async (ctx, next) => {
     await next();
     const body = ctx.body as { error?: string; error_description?: string } | undefined;
-    if (ctx.status === 400 && body?.error === 'invalid_request' && NOT_ALLOWED_FOR_CLIENT.has(body.error_description ?? '')) {
+    if (ctx.status !== 400 || body?.error !== 'invalid_request') return;
+    const description = body.error_description ?? '';
+    if (NOT_ALLOWED_FOR_CLIENT.has(description)) {
       body.error = 'unauthorized_client';
+    } else if (NO_CLIENT_AUTHENTICATION.has(description)) {
+      body.error = 'invalid_client';
+      ctx.status = 401;
+      ctx.set('WWW-Authenticate', 'Basic realm="latchkey"');
     }
   };
 }

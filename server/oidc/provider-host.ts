@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { buildConfiguration, type OidcDependencies } from './configuration.ts';
 import { nonceInlineScripts } from '../http/nonce-inline-scripts.ts';
 import { attachAuditLog } from './audit-log.ts';
-import { unauthorizedClientErrors } from './error-codes.ts';
+import { rfc6749ErrorCodes } from './error-codes.ts';
 import { jwtAccessTokenEndpoints, REVOKED_JWT_MODEL } from './jwt-access-tokens.ts';
 import { tokenPolicies } from './token-policies.ts';
 import { useAtomicReplayDetection, useHashedClientSecrets } from './internals.ts';
@@ -57,7 +57,7 @@ export class ProviderHost {
     useAtomicReplayDetection(provider, this.#options.adapterFactory('ReplayDetection'));
     attachAuditLog(provider, logger);
     provider.use(nonceInlineScripts());
-    provider.use(unauthorizedClientErrors());
+    provider.use(rfc6749ErrorCodes());
     provider.use(jwtAccessTokenEndpoints({
       issuer: config.issuer,
       jwks,
