@@ -1,14 +1,15 @@
 // Process entry: config -> stores -> provider -> HTTP server, and a clean
 // shutdown on SIGINT/SIGTERM.
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { pino } from 'pino';
 import { createAccountService } from './accounts/account-service.ts';
 import { createAdapterFactory } from './adapters/index.ts';
 import { connectRedis, pingRedis } from './adapters/redis-connection.ts';
 import { createApiCache } from './apis/api-cache.ts';
-import { createApp } from './app.ts';
+import { createRequestListener } from './app.ts';
 import { GenerationWatcher } from './cache/generation-watcher.ts';
 import { createClientCache } from './clients/client-cache.ts';
+import { listClients } from './clients/client-queries.ts';
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { buildKeyring, loadMasterKey } from './crypto/master-key.ts';
 import { openServerDatabase } from './db/connect.ts';
@@ -42,6 +43,7 @@ async function start(config: Config) {
     adapterFactory,
     secretHashKey: keyring.secretHash,
     logger,
+    loadClients: () => listClients(db),
     async loadJwks() {
       const retention = Math.max(config.ttl.idToken, config.ttl.accessToken, await longestApiTokenTtl(db)) + 60;
       return loadSigningJwks(db, keyring.encryption, retention);
@@ -51,16 +53,21 @@ async function start(config: Config) {
 
   const watcher = new GenerationWatcher(db, config.cacheRefreshMs);
   watcher.on('change', () => {
-    clients.clear();
-    apis.clear();
-    host.refresh().catch((error) => logger.error({ err: error }, 'reloading signing keys failed'));
+    // Provider first, caches second: until the new Provider is live, the old
+    // caches keep agreeing with the old one's static clients.
+    host.refresh()
+      .catch((error) => logger.error({ err: error }, 'reloading clients and signing keys failed'))
+      .finally(() => {
+        clients.clear();
+        apis.clear();
+      });
   });
   watcher.on('error', (error) => logger.warn({ err: error }, 'checking for admin changes failed'));
   await watcher.start();
   const keyTimer = setInterval(() => void host.refresh().catch((error) => logger.error({ err: error }, 'key refresh failed')), KEY_RECHECK_MS);
   keyTimer.unref();
 
-  const app = createApp({
+  const listener = createRequestListener({
     config,
     logger,
     host,
@@ -75,7 +82,7 @@ async function start(config: Config) {
     },
   });
   const server: Server = await new Promise((resolve, reject) => {
-    const listening = app.listen(config.port, config.host, () => resolve(listening));
+    const listening = createServer(listener).listen(config.port, config.host, () => resolve(listening));
     listening.once('error', reject);
   });
 

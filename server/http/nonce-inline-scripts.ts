@@ -8,6 +8,7 @@ import { nonceOf } from './request-nonce.ts';
 
 export function nonceInlineScripts(): Koa.Middleware {
   return async (ctx, next) => {
+    if (ctx.method === 'POST' && ctx.path.startsWith('/token')) return next(); // JSON endpoints
     await next();
     if (typeof ctx.body !== 'string' || !ctx.response.is('html')) return;
     const nonce = nonceOf(ctx.req);

@@ -1,12 +1,13 @@
 // Latchkey's client record -> oidc-provider client metadata.
+import type { ClientMetadata } from 'oidc-provider';
 import type { Client } from '../clients/types.ts';
 
 /** OIDC scopes a code-flow client may request besides its API scopes. */
 export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
 
-export function toClientMetadata(client: Client): Record<string, unknown> {
+export function toClientMetadata(client: Client): ClientMetadata {
   const codeFlow = client.grantTypes.includes('authorization_code');
-  const metadata: Record<string, unknown> = {
+  const metadata: ClientMetadata = {
     client_id: client.clientId,
     client_name: client.name,
     grant_types: client.grantTypes,
@@ -26,6 +27,6 @@ export function toClientMetadata(client: Client): Record<string, unknown> {
     // server/oidc/algorithms.ts, so the hash is never used as a key.
     metadata.client_secret = client.secretHash;
   }
-  if (client.jwks) metadata.jwks = client.jwks;
+  if (client.jwks) metadata.jwks = client.jwks as ClientMetadata['jwks'];
   return metadata;
 }

@@ -1,6 +1,6 @@
 // oidc-provider configuration: the protocol defaults Latchkey enforces.
 // Every choice that differs from oidc-provider's defaults is commented.
-import type { AdapterFactory, ClientAuthMethod, Configuration, JWK as ProviderJWK } from 'oidc-provider';
+import type { AdapterFactory, ClientAuthMethod, ClientMetadata, Configuration, JWK as ProviderJWK } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { AccountLookup } from '../accounts/types.ts';
 import type { ApiLookup } from '../apis/types.ts';
@@ -8,11 +8,11 @@ import type { ClientLookup } from '../clients/types.ts';
 import type { Config } from '../config/index.ts';
 import type { Adapter } from '../adapters/index.ts';
 import { CLIENT_AUTH_METHODS, enabledJWA } from './algorithms.ts';
-import { createClientAdapter } from './client-adapter.ts';
 import { CLAIMS, createFindAccount } from './find-account.ts';
 import { buildInteractionPolicy } from './interaction-policy.ts';
 import { providerPages } from './pages.ts';
 import { resourceIndicators } from './resources.ts';
+import { createClientAdapter } from './client-adapter.ts';
 import { consumeOnce } from './store-guards.ts';
 import { tokenPolicies } from './token-policies.ts';
 import { lifetimes } from './ttl.ts';
@@ -28,15 +28,18 @@ export interface OidcDependencies {
 
 export const INTERACTION_PATH = '/interaction';
 
-export function buildConfiguration(deps: OidcDependencies, jwks: JWK[]): Configuration {
+export function buildConfiguration(deps: OidcDependencies, jwks: JWK[], clients: ClientMetadata[]): Configuration {
   const { config } = deps;
-  const https = new URL(config.issuer).protocol === 'https:';
   const clientAdapter = createClientAdapter(deps.clients);
+  const https = new URL(config.issuer).protocol === 'https:';
   const pages = providerPages(config);
   const policies = tokenPolicies(deps.clients, deps.accounts);
   const cookie = { httpOnly: true, sameSite: 'lax' as const, secure: https };
 
   return {
+    // Registered clients are static clients (see provider-host.ts); the
+    // Client adapter answers for ones created since this Provider was built.
+    clients,
     adapter: ((name: string) => (name === 'Client' ? clientAdapter : consumeOnce(deps.adapterFactory(name)))) as unknown as AdapterFactory,
     jwks: { keys: jwks as ProviderJWK[] },
     findAccount: createFindAccount(deps.accounts),

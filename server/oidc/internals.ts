@@ -16,6 +16,9 @@ import { verifySecret } from '../crypto/secrets.ts';
 export function useHashedClientSecrets(provider: Provider, clients: ClientLookup, hashKey: Buffer): void {
   const prototype = provider.Client.prototype as unknown as { compareClientSecret: (actual: string) => Promise<boolean> };
   prototype.compareClientSecret = async function compareClientSecret(this: Client, actual: string) {
+    // The cached record, not this (static) metadata, is the truth for secrets:
+    // it is what every other check reads too, so a rotation takes effect for
+    // all of them at once.
     const client = await clients.findById(this.clientId);
     if (!client?.secretHash) return false;
     const current = verifySecret(hashKey, actual, client.secretHash);

@@ -46,6 +46,7 @@ export function jwtAccessTokenEndpoints({ issuer, jwks, revoked, policies }: Opt
   }
 
   return async (ctx, next) => {
+    if (ctx.path !== '/token/introspection' && ctx.path !== '/token/revocation') return next();
     await next();
     const body = ctx.body as { error?: string } | undefined;
     if (ctx.status !== 400 || body?.error !== 'unsupported_token_type') return;

@@ -1,9 +1,15 @@
-// Holds the live Provider. Signing keys are fixed when a Provider is built,
-// so a key rotation builds a new Provider with the new JWKS and swaps it in;
-// all state lives in the adapters, so requests carry on seamlessly.
+// Holds the live Provider. Signing keys and clients are fixed when a
+// Provider is built, so a key rotation or a client change builds a new
+// Provider and swaps it in; all state lives in the adapters, so requests
+// carry on seamlessly. Clients are oidc-provider static clients: a lookup on
+// the token path is a Map get (through an adapter, oidc-provider hashes the
+// client's metadata on every request).
+import { createHash } from 'node:crypto';
 import Provider from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Logger } from 'pino';
+import type { Client } from '../clients/types.ts';
+import { toClientMetadata } from './client-metadata.ts';
 import { buildConfiguration, type OidcDependencies } from './configuration.ts';
 import { nonceInlineScripts } from '../http/nonce-inline-scripts.ts';
 import { attachAuditLog } from './audit-log.ts';
@@ -17,17 +23,20 @@ export interface ProviderHostOptions extends OidcDependencies {
   logger: Logger;
   /** Current private JWKs, signer first per alg (server/keys/key-store.ts). */
   loadJwks: () => Promise<JWK[]>;
+  /** Every registered client. */
+  loadClients: () => Promise<Client[]>;
   /** Called with each new Provider (to attach event listeners, middleware). */
   onProvider?: (provider: Provider) => void;
 }
 
-const fingerprint = (jwks: JWK[]) => jwks.map((k) => k.kid).join(',');
+const fingerprint = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('base64url');
 
 export class ProviderHost {
   #options: ProviderHostOptions;
   #provider: Provider | undefined;
   #callback: ReturnType<Provider['callback']> | undefined;
-  #keys = '';
+  #inputs = '';
+  #kids = '';
 
   constructor(options: ProviderHostOptions) {
     this.#options = options;
@@ -44,14 +53,28 @@ export class ProviderHost {
     return this.#callback;
   }
 
-  /** Reloads keys; rebuilds the Provider only when the key set changed. Returns true if rebuilt. */
-  async refresh(): Promise<boolean> {
-    const jwks = await this.#options.loadJwks();
+  #queue: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Reloads keys and clients; rebuilds the Provider only when they changed.
+   * Calls run one after another, so an older load never replaces a newer one.
+   * Resolves true if it rebuilt.
+   */
+  refresh(): Promise<boolean> {
+    const run = this.#queue.then(() => this.#refresh());
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #refresh(): Promise<boolean> {
+    const [jwks, clients] = await Promise.all([this.#options.loadJwks(), this.#options.loadClients()]);
     if (jwks.length === 0) throw new Error('no signing keys');
-    const keys = fingerprint(jwks);
-    if (keys === this.#keys) return false;
+    const metadata = clients.map(toClientMetadata);
+    const inputs = fingerprint({ kids: jwks.map((k) => k.kid), metadata });
+    if (inputs === this.#inputs) return false;
     const { config, logger } = this.#options;
-    const provider = new Provider(config.issuer, buildConfiguration(this.#options, jwks));
+    const keysChanged = this.#provider !== undefined && fingerprint(jwks.map((k) => k.kid)) !== this.#kids;
+    const provider = new Provider(config.issuer, buildConfiguration(this.#options, jwks, metadata));
     provider.proxy = config.trustProxy;
     useHashedClientSecrets(provider, this.#options.clients, this.#options.secretHashKey);
     useAtomicReplayDetection(provider, this.#options.adapterFactory('ReplayDetection'));
@@ -67,8 +90,9 @@ export class ProviderHost {
     this.#options.onProvider?.(provider);
     this.#provider = provider;
     this.#callback = provider.callback();
-    if (this.#keys) logger.info({ kids: jwks.map((k) => k.kid) }, 'signing keys changed; provider reloaded');
-    this.#keys = keys;
+    if (keysChanged) logger.info({ kids: jwks.map((k) => k.kid) }, 'signing keys changed; provider reloaded');
+    this.#inputs = inputs;
+    this.#kids = fingerprint(jwks.map((k) => k.kid));
     return true;
   }
 }

@@ -18,8 +18,9 @@ export function resourceIndicators(apis: ApiLookup, clients: ClientLookup) {
       if (oneOf) return oneOf;
       if (!isClientCredentials(ctx)) return undefined;
       const record = await clients.findById(client.clientId);
-      if (record?.apis.length === 1) return record.apis[0].apiIdentifier;
-      throw new errors.InvalidTarget(record?.apis.length
+      if (!record) throw new errors.InvalidClient('client not found'); // deleted a moment ago
+      if (record.apis.length === 1) return record.apis[0].apiIdentifier;
+      throw new errors.InvalidTarget(record.apis.length
         ? 'this client may obtain tokens for several APIs: name one with the resource parameter'
         : 'this client may not obtain tokens for any API');
     },
@@ -29,7 +30,8 @@ export function resourceIndicators(apis: ApiLookup, clients: ClientLookup) {
       const api = await apis.findByIdentifier(resourceIndicator);
       if (!api) throw new errors.InvalidTarget('unknown resource');
       const record = await clients.findById(client.clientId);
-      const allowed = record?.apis.find((grant) => grant.apiIdentifier === api.identifier);
+      if (!record) throw new errors.InvalidClient('client not found'); // deleted a moment ago
+      const allowed = record.apis.find((grant) => grant.apiIdentifier === api.identifier);
       if (!allowed) throw new errors.InvalidTarget('this client may not obtain tokens for this resource');
       // oidc-provider would silently drop scopes the API does not grant this
       // client; a machine asking for more than it was granted gets invalid_scope.
