@@ -3,7 +3,7 @@
 // against it. Used by the e2e and security suites.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,6 +77,8 @@ async function waitForHealth(url: string, child: ChildProcess, output: () => str
   throw new Error(`server not healthy after ${timeoutMs} ms:\n${output()}`);
 }
 
+const tempDataDir = () => mkdtempSync(join(tmpdir(), 'latchkey-e2e-'));
+
 export interface StartOptions {
   /** 'production' (Postgres + Redis, the default) or 'embedded' (no DATABASE_URL/REDIS_URL). */
   mode?: 'production' | 'embedded';
@@ -103,7 +105,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
           REDIS_KEY_PREFIX: uniqueRedisPrefix(),
           LATCHKEY_SECRET: randomBytes(32).toString('base64'),
         }
-      : { NODE_ENV: 'development', DATA_DIR: mkdtempSync(join(tmpdir(), 'latchkey-e2e-')) }),
+      : { NODE_ENV: 'development', DATA_DIR: tempDataDir() }),
     ...options.env,
   };
   const [command, ...args] = options.command ?? [NODE, join(ROOT, 'server', 'main.ts')];
@@ -141,6 +143,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       }
     }
     await database?.drop();
+    if (!database && !options.env?.DATA_DIR) rmSync(env.DATA_DIR, { recursive: true, force: true });
   };
   try {
     await waitForHealth(issuer, child, output, options.timeoutMs ?? 60_000);

@@ -1,11 +1,15 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readMigrations } from '../../server/db/migrate.ts';
 
+const made: string[] = [];
+test.after.always(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
 const dirWith = (files: Record<string, string>) => {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-migrations-'));
+  made.push(dir);
   for (const [name, sql] of Object.entries(files)) writeFileSync(join(dir, name), sql);
   return dir;
 };
