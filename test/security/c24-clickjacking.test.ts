@@ -4,10 +4,8 @@
 // Covers the login, consent, logout and error pages that exist today; MFA and
 // account pages do not exist yet (issue 3 adds them and extends this suite).
 import test from 'ava';
-import {
-  collectHostedPages, createUser, createWebClient, launchServer, parseCsp,
-  type HostedPage, type LaunchedServer,
-} from './_support-pages.ts';
+import { createUser, createWebClient, launchServer, type LaunchedServer } from './_support-pages.ts';
+import { collectHostedPages, parseCsp, type HostedPage } from './_support-page-checks.ts';
 
 let server: LaunchedServer;
 let pages: HostedPage[];

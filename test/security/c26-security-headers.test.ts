@@ -5,10 +5,8 @@
 // Two servers: an http issuer, and an https issuer behind a simulated
 // TLS-terminating proxy (TRUST_PROXY=true, X-Forwarded-Proto: https).
 import test from 'ava';
-import {
-  browserFor, collectHostedPages, createUser, createWebClient, inlineElements, inlineHandlers, launchServer,
-  noncesIn, parseCsp, scriptSources, type HostedPage, type LaunchedServer,
-} from './_support-pages.ts';
+import { browserFor, createUser, createWebClient, launchServer, type LaunchedServer } from './_support-pages.ts';
+import { collectHostedPages, inlineElements, inlineHandlers, noncesIn, parseCsp, scriptSources, type HostedPage } from './_support-page-checks.ts';
 
 interface Variant {
   server: LaunchedServer;

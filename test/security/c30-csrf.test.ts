@@ -8,10 +8,8 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { parseForm, type ScriptedBrowser } from '../helpers/browser.ts';
-import {
-  browserFor, createUser, createWebClient, csrfTokenOf, launchServer, openLoginPage, promptNone, REDIRECT_URI, signInThroughPages,
-  type LaunchedServer, type TestClient, type TestUser,
-} from './_support-pages.ts';
+import { browserFor, createUser, createWebClient, launchServer, openLoginPage, promptNone, REDIRECT_URI, signInThroughPages, type LaunchedServer, type TestClient, type TestUser } from './_support-pages.ts';
+import { csrfTokenOf } from './_support-page-checks.ts';
 
 let server: LaunchedServer;
 let client: TestClient;

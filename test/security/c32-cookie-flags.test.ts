@@ -5,10 +5,8 @@
 // collected over a whole sign-in, a silent re-authentication and a logout.
 import test from 'ava';
 import type { ScriptedBrowser } from '../helpers/browser.ts';
-import {
-  browserFor, createUser, createWebClient, isDeletion, launchServer, logOut, promptNone, setCookies,
-  signInThroughPages, type LaunchedServer, type SetCookie,
-} from './_support-pages.ts';
+import { browserFor, createUser, createWebClient, launchServer, promptNone, signInThroughPages, type LaunchedServer } from './_support-pages.ts';
+import { isDeletion, logOut, setCookies, type SetCookie } from './_support-page-checks.ts';
 
 interface Variant {
   server: LaunchedServer;

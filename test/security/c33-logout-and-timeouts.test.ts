@@ -13,11 +13,8 @@
 import test from 'ava';
 import { decodeJwt } from 'jose';
 import { signIn, type ScriptedBrowser } from '../helpers/browser.ts';
-import {
-  authorizationRequest, browserFor, cloneBrowser, createUser, createWebClient, launchServer, logOut,
-  POST_LOGOUT_REDIRECT_URI, promptNone, redeemCode, sleep,
-  type LaunchedServer, type TestClient, type TestUser,
-} from './_support-pages.ts';
+import { authorizationRequest, browserFor, cloneBrowser, createUser, createWebClient, launchServer, POST_LOGOUT_REDIRECT_URI, promptNone, redeemCode, type LaunchedServer, type TestClient, type TestUser } from './_support-pages.ts';
+import { logOut, sleep } from './_support-page-checks.ts';
 
 const IDLE_SECONDS = 3;
 const ABSOLUTE_SECONDS = 8;

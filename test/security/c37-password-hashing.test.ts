@@ -11,10 +11,8 @@ import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { parseForm } from '../helpers/browser.ts';
 import { createTestDatabase } from '../helpers/services.ts';
-import {
-  browserFor, createUser, createWebClient, launchServer, openLoginPage, query, REDIRECT_URI,
-  type LaunchedServer, type TestClient, type TestDatabase, type TestUser,
-} from './_support-pages.ts';
+import { browserFor, createUser, createWebClient, launchServer, openLoginPage, REDIRECT_URI, type LaunchedServer, type TestClient, type TestDatabase, type TestUser } from './_support-pages.ts';
+import { query } from './_support-page-checks.ts';
 
 const RAISED = { memoryCost: 32768, timeCost: 3 };
 
