@@ -1,6 +1,9 @@
 // Which prompts a request needs: oidc-provider's login and consent prompts,
-// plus an absolute session lifetime (a session idles out by its TTL, but an
-// active one must still re-authenticate after SESSION_ABSOLUTE_TTL).
+// plus two reasons to sign in again that it does not know about:
+// - an absolute session lifetime (a session idles out by its TTL, but an
+//   active one must still re-authenticate after SESSION_ABSOLUTE_TTL);
+// - a session whose account was disabled or deleted since (findAccount no
+//   longer returns it, but the session still names it).
 import { interactionPolicy } from 'oidc-provider';
 
 const { base, Check } = interactionPolicy;
@@ -14,6 +17,10 @@ export function buildInteractionPolicy(sessionAbsoluteSeconds: number) {
       if (!session?.accountId || session.loginTs === undefined) return Check.NO_NEED_TO_PROMPT;
       return Date.now() / 1000 - session.loginTs > sessionAbsoluteSeconds ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
     }),
+  );
+  policy.get('login')!.checks.add(
+    new Check('account_unavailable', 'the signed-in account is disabled or gone', 'login_required', (ctx) =>
+      ctx.oidc.session?.accountId && !ctx.oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT),
   );
   return policy;
 }

@@ -214,6 +214,24 @@ test.serial('a disabled user cannot sign in; enabled again, they can', async (t)
   t.is(tokens.claims()!.sub, user.id);
 });
 
+test.serial('a session of a user disabled since sign-in no longer works (prompt=none: login_required)', async (t) => {
+  const user = await createUser(server, 'session-disabled');
+  const { config } = await codeClient('Session app', ['--first-party']);
+  const browser = new ScriptedBrowser(server.issuer);
+  const first = await authorizationRequest(config, { scope: 'openid' });
+  await signIn(browser, first.url.toString(), user);
+  const silent = async () => {
+    const request = await authorizationRequest(config, { scope: 'openid', prompt: 'none' });
+    const step = await browser.follow(request.url.toString());
+    return new URL(step.location!);
+  };
+  t.truthy((await silent()).searchParams.get('code'), 'the session works before');
+  await server.admin(['users', 'disable', user.id]);
+  const after = await silent();
+  t.is(after.searchParams.get('error'), 'login_required');
+  t.is(after.searchParams.get('code'), null);
+});
+
 test('a wrong PKCE code_verifier cannot redeem the code', async (t) => {
   const user = await createUser(server, 'pkce');
   const { config } = await codeClient('PKCE app', ['--first-party']);
