@@ -22,7 +22,7 @@ const KEY_RECHECK_MS = 60_000; // retired keys leave JWKS once their tokens expi
 async function start(config: Config) {
   const logger = pino({ level: config.logLevel });
   const keyring = buildKeyring(loadMasterKey(config), config);
-  const db = await openServerDatabase(config);
+  const db = await openServerDatabase(config, (error) => logger.warn({ err: error }, 'a pooled Postgres connection failed; it will be replaced'));
   await migrate(db);
   await ensureSigningKeys(db, keyring.encryption);
 

@@ -5,8 +5,8 @@ import { connectPostgres, type Database } from './database.ts';
 import { connectEmbeddedSocket, embeddedServerRunning, openEmbedded } from './embedded.ts';
 
 /** The server: owns the embedded database when there is no DATABASE_URL. */
-export function openServerDatabase(config: Config): Promise<Database> {
-  return config.databaseUrl ? Promise.resolve(connectPostgres(config.databaseUrl)) : openEmbedded(config.dataDir);
+export function openServerDatabase(config: Config, onIdleError: (error: Error) => void): Promise<Database> {
+  return config.databaseUrl ? Promise.resolve(connectPostgres(config.databaseUrl, 10, onIdleError)) : openEmbedded(config.dataDir);
 }
 
 /** The CLI: reuses a running embedded server's socket rather than opening the folder twice. */

@@ -12,30 +12,48 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
-export function createDatabase(pool: pg.Pool, onClose: () => Promise<void> = async () => {}): Database {
+export interface DatabaseOptions {
+  /**
+   * Run every statement in its own transaction. pglite-socket executes each
+   * protocol message separately and keeps one connection's messages together
+   * only inside a transaction; without this, two connections' Parse/Bind/
+   * Execute sequences could interleave on PGlite's single session.
+   */
+  exclusiveStatements?: boolean;
+  onClose?: () => Promise<void>;
+  /** Errors of idle pooled connections (database restart, failover). */
+  onIdleError?: (error: Error) => void;
+}
+
+export function createDatabase(pool: pg.Pool, options: DatabaseOptions = {}): Database {
+  // Without a listener, an idle connection dying would crash the process.
+  pool.on('error', (error) => options.onIdleError?.(error));
+  const transaction: Database['transaction'] = async (fn) => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
   return {
-    query: (sql, params) => pool.query(sql, params as unknown[]),
-    async transaction(fn) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const result = await fn(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw error;
-      } finally {
-        client.release();
-      }
-    },
+    query: options.exclusiveStatements
+      ? (sql, params) => transaction((tx) => tx.query(sql, params as unknown[]))
+      : (sql, params) => pool.query(sql, params as unknown[]),
+    transaction,
     async close() {
       await pool.end();
-      await onClose();
+      await options.onClose?.();
     },
   };
 }
 
-export function connectPostgres(url: string, max = 10): Database {
-  return createDatabase(new pg.Pool({ connectionString: url, max }));
+export function connectPostgres(url: string, max = 10, onIdleError?: (error: Error) => void): Database {
+  return createDatabase(new pg.Pool({ connectionString: url, max }), { onIdleError });
 }
