@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/database.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Account } from './types.ts';
+import { isStorableText } from '../db/text.ts';
 
 /** An account with its password hash: for the password logic only, never printed. */
 export interface AccountRecord extends Account {
@@ -69,6 +70,7 @@ export async function findAccountById(db: Queryable, id: string): Promise<Accoun
 }
 
 export async function findAccountByEmail(db: Queryable, email: string): Promise<AccountRecord | undefined> {
+  if (!isStorableText(email)) return undefined;
   const { rows } = await db.query<AccountRow>(`SELECT ${COLUMNS} FROM accounts WHERE lower(email) = lower($1)`, [email]);
   return rows[0] && toRecord(rows[0]);
 }

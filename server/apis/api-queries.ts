@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/database.ts';
 import { ConflictError } from '../errors.ts';
 import type { Api, NewApi } from './types.ts';
+import { isStorableText } from '../db/text.ts';
 
 interface ApiRow {
   id: string;
@@ -45,6 +46,7 @@ export async function insertApi(db: Queryable, api: NewApi): Promise<Api> {
 }
 
 export async function findApiByIdentifier(db: Queryable, identifier: string): Promise<Api | undefined> {
+  if (!isStorableText(identifier)) return undefined;
   const { rows } = await db.query<ApiRow>(`SELECT ${COLUMNS} FROM apis WHERE identifier = $1`, [identifier]);
   return rows[0] && toApi(rows[0]);
 }

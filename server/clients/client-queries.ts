@@ -4,6 +4,7 @@ import type { Queryable, Database } from '../db/database.ts';
 import { randomSecret } from '../crypto/secrets.ts';
 import { NotFoundError, UserError } from '../errors.ts';
 import type { AuthMethod, Client, ClientApiGrant, GrantType, NewClient } from './types.ts';
+import { isStorableText } from '../db/text.ts';
 
 interface ClientRow {
   client_id: string;
@@ -88,6 +89,7 @@ async function insertGrants(tx: Queryable, clientId: string, grants: ClientApiGr
 }
 
 export async function findClientById(db: Queryable, clientId: string): Promise<Client | undefined> {
+  if (!isStorableText(clientId)) return undefined;
   const { rows } = await db.query<ClientRow>(`${SELECT_CLIENTS} WHERE c.client_id = $1 GROUP BY c.client_id`, [clientId]);
   return rows[0] && toClient(rows[0]);
 }

@@ -51,7 +51,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (input === undefined) continue;
     const result = setting.schema.safeParse(input);
     if (result.success) raw[setting.name] = result.data;
-    else problems.push(`${setting.name} ${result.error.issues[0]?.message ?? 'is invalid'} (got "${input}")`);
+    else {
+      const got = 'secret' in setting && setting.secret ? 'value hidden' : `got "${input}"`;
+      problems.push(`${setting.name} ${result.error.issues[0]?.message ?? 'is invalid'} (${got})`);
+    }
   }
   if (problems.length) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   const r = raw as Raw;
@@ -105,8 +108,8 @@ function assertProductionSafe(config: Config): void {
   const issuer = new URL(config.issuer);
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(issuer.hostname);
   if (issuer.protocol !== 'https:' && !loopback) reasons.push(`ISSUER must use https (got ${config.issuer})`);
+  // Latchkey speaks plain http behind a TLS-terminating proxy; without trusting
+  // its X-Forwarded-Proto, every request would look insecure and Secure cookies fail.
+  if (issuer.protocol === 'https:' && !config.trustProxy) reasons.push('TRUST_PROXY=true is required with an https ISSUER (Latchkey runs behind a TLS-terminating proxy)');
   if (reasons.length) throw new ConfigError(`Refusing to start in production: ${reasons.join('; ')}`);
 }
-
-/** True when the store settings select the embedded (development) mode. */
-export const isEmbeddedDatabase = (config: Config): boolean => !config.databaseUrl;

@@ -32,23 +32,25 @@ export interface Setting {
   default?: string;
   description: string;
   schema: z.ZodType;
+  /** May carry a password or key: never echoed in error messages. */
+  secret?: boolean;
 }
 
 export const SETTINGS = [
   { name: 'NODE_ENV', default: 'development', description: '`production` enables the strict start-up checks', schema: z.enum(['development', 'production', 'test']) },
   { name: 'PORT', default: '3000', description: 'TCP port to listen on', schema: integer(0, 65535) },
   { name: 'HOST', default: '0.0.0.0', description: 'Address to bind', schema: z.string().min(1) },
-  { name: 'ISSUER', description: 'Public issuer URL (default `http://localhost:$PORT`); https required in production unless localhost', schema: url(['http:', 'https:']).refine((v) => !v.endsWith('/'), 'must not end with /') },
-  { name: 'DATABASE_URL', description: 'Postgres URL for clients, APIs, accounts and keys; unset = embedded PGlite in `DATA_DIR`', schema: url(['postgres:', 'postgresql:']) },
-  { name: 'REDIS_URL', description: 'Redis URL for sessions, interactions, grants and tokens; unset = in-process store', schema: url(['redis:', 'rediss:']) },
+  { name: 'ISSUER', description: 'Public issuer URL (default `http://localhost:$PORT`); https required in production unless localhost', schema: url(['http:', 'https:']).refine((v) => new URL(v).pathname === '/' && !v.endsWith('/'), 'must be an origin without a path or trailing / (e.g. https://id.example.com)') },
+  { name: 'DATABASE_URL', secret: true, description: 'Postgres URL for clients, APIs, accounts and keys; unset = embedded PGlite in `DATA_DIR`', schema: url(['postgres:', 'postgresql:']) },
+  { name: 'REDIS_URL', secret: true, description: 'Redis URL for sessions, interactions, grants and tokens; unset = in-process store', schema: url(['redis:', 'rediss:']) },
   { name: 'REDIS_KEY_PREFIX', default: 'latchkey:', description: 'Prefix of every Redis key (several deployments can share one Redis)', schema: z.string().min(1).max(64) },
   { name: 'DATA_DIR', default: './.latchkey', description: 'Embedded mode: PGlite database, generated master key and CLI socket', schema: z.string().min(1) },
-  { name: 'LATCHKEY_SECRET', description: 'Master key (>= 32 bytes, base64 or hex) encrypting signing keys and keying secret hashes; embedded mode generates one into `DATA_DIR`', schema: z.string().min(1) },
-  { name: 'COOKIE_SECRETS', description: 'Comma-separated cookie signing keys, newest first (default: derived from `LATCHKEY_SECRET`)', schema: z.string().min(1) },
+  { name: 'LATCHKEY_SECRET', secret: true, description: 'Master key (>= 32 bytes, base64 or hex) encrypting signing keys and keying secret hashes; embedded mode generates one into `DATA_DIR`', schema: z.string().min(1) },
+  { name: 'COOKIE_SECRETS', secret: true, description: 'Comma-separated cookie signing keys (each >= 32 characters), newest first (default: derived from `LATCHKEY_SECRET`)', schema: z.string().refine((v) => v.split(',').every((key) => key.trim().length >= 32), 'must be comma-separated keys of at least 32 characters each') },
   { name: 'PRODUCT_NAME', default: 'Latchkey', description: 'Name shown on hosted pages', schema: z.string().min(1).max(60) },
   { name: 'BRAND_COLOR', default: '#2f5bd3', description: 'Accent colour of hosted pages (`#rgb` or `#rrggbb`)', schema: z.string().regex(/^#([0-9a-f]{3}|[0-9a-f]{6})$/i, 'must be a hex colour like #2f5bd3') },
   { name: 'LOG_LEVEL', default: 'info', description: 'pino log level', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },
-  { name: 'TRUST_PROXY', default: 'false', description: 'Trust `X-Forwarded-*` headers (behind a TLS-terminating proxy)', schema: boolean },
+  { name: 'TRUST_PROXY', default: 'false', description: 'Trust `X-Forwarded-*` headers (behind a TLS-terminating proxy; required in production with an https `ISSUER`)', schema: boolean },
   { name: 'ACCESS_TOKEN_TTL', default: '5m', description: 'Default access token lifetime (an API\'s own `--ttl` wins)', schema: duration },
   { name: 'ID_TOKEN_TTL', default: '1h', description: 'ID token lifetime', schema: duration },
   { name: 'AUTHORIZATION_CODE_TTL', default: '60s', description: 'Authorization code lifetime (at most 60 s)', schema: duration.pipe(z.number().max(60, 'must be at most 60s')) },

@@ -33,7 +33,7 @@ export function buildConfiguration(deps: OidcDependencies, jwks: JWK[], clients:
   const clientAdapter = createClientAdapter(deps.clients);
   const https = new URL(config.issuer).protocol === 'https:';
   const pages = providerPages(config);
-  const policies = tokenPolicies(deps.clients, deps.accounts);
+  const policies = tokenPolicies(deps.accounts);
   const cookie = { httpOnly: true, sameSite: 'lax' as const, secure: https };
 
   return {

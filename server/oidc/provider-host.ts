@@ -85,7 +85,7 @@ export class ProviderHost {
       issuer: config.issuer,
       jwks,
       revoked: this.#options.adapterFactory(REVOKED_JWT_MODEL),
-      policies: tokenPolicies(this.#options.clients, this.#options.accounts),
+      policies: tokenPolicies(this.#options.accounts),
     }));
     this.#options.onProvider?.(provider);
     this.#provider = provider;

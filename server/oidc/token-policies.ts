@@ -2,20 +2,18 @@
 import { errors } from 'oidc-provider';
 import type { Client, KoaContextWithOIDC } from 'oidc-provider';
 import type { AccountLookup } from '../accounts/types.ts';
-import type { ClientLookup } from '../clients/types.ts';
 
 interface TokenLike { clientId?: string; accountId?: string }
 
-export function tokenPolicies(clients: ClientLookup, accounts: AccountLookup) {
+export function tokenPolicies(accounts: AccountLookup) {
   return {
     async introspectionAllowed(_ctx: KoaContextWithOIDC, caller: Client, token: TokenLike) {
-      const own = token.clientId === caller.clientId;
-      // A public client learns only about its own tokens.
-      if (caller.clientAuthMethod === 'none' && !own) return false;
-      // Tokens outlive admin changes in the store; a deleted client or a
-      // disabled/deleted account makes them inactive at once. (This also keeps
-      // oidc-provider from dereferencing a deleted client.)
-      if (!own && token.clientId && !(await clients.findById(token.clientId))) return false;
+      // A client learns only about its own tokens (RFC 7662 §4): the opaque
+      // ones are for its own userinfo calls, and APIs verify their JWTs
+      // themselves. A deleted client cannot authenticate to ask at all.
+      if (token.clientId !== caller.clientId) return false;
+      // Tokens outlive admin changes in the store; a disabled or deleted
+      // account makes them inactive at once.
       if (token.accountId) {
         const account = await accounts.findById(token.accountId);
         if (!account || account.disabled) return false;

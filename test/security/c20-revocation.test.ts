@@ -92,7 +92,7 @@ test('C20 after `latchkey clients delete`, introspecting that client\'s tokens a
   const doomed = await createClient(server);
   await sleep(ADMIN_PROPAGATION_MS);
   const tokens = await signInForTokens(server, doomed, user);
-  t.true(await activeFor(tokens.access_token, other));
+  t.true(await activeFor(tokens.access_token, doomed));
   // `--` because a client_id may start with "-" (see the C20 report: the CLI then takes it for an option).
   const deleted = await server.cli(['clients', 'delete', '--json', '--', doomed.client_id]);
   t.is(deleted.code, 0, deleted.stderr);
@@ -102,11 +102,23 @@ test('C20 after `latchkey clients delete`, introspecting that client\'s tokens a
   t.true(gone, 'the deleted client still authenticates');
 
   for (const [label, token] of [['access token', tokens.access_token], ['refresh token', tokens.refresh_token!]]) {
+    // The deleted client can no longer ask; any other client hears "inactive".
+    t.is((await introspect(server, token, credentials(doomed))).status, 401, `${label}: the deleted client authenticates`);
     const result = await introspect(server, token, credentials(other));
     t.is(result.status, 200, `${label}: ${result.text}`);
     t.false(result.body.active, `${label} of a deleted client`);
   }
   t.is((await userinfo(server, tokens.access_token)).status, 401);
+});
+
+test('C20 a client learns nothing about another client\'s live tokens at introspection', async (t) => {
+  const tokens = await signInForTokens(server, client, user);
+  t.true(await activeFor(tokens.access_token, client));
+  for (const token of [tokens.access_token, tokens.refresh_token!]) {
+    const result = await introspect(server, token, credentials(other));
+    t.is(result.status, 200, result.text);
+    t.deepEqual(result.body, { active: false });
+  }
 });
 
 test('C20 after `latchkey users disable`, the user\'s tokens are inactive and unusable', async (t) => {

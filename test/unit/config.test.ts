@@ -9,6 +9,7 @@ const production = {
   REDIS_URL: 'redis://cache:6379',
   LATCHKEY_SECRET: SECRET,
   ISSUER: 'https://id.example.com',
+  TRUST_PROXY: 'true',
 };
 
 test('defaults give a working development config', (t) => {
@@ -68,6 +69,7 @@ for (const [name, env, reason] of [
   ['missing secret', { LATCHKEY_SECRET: undefined }, /LATCHKEY_SECRET is required/],
   ['memory stores', { DATABASE_URL: undefined, REDIS_URL: undefined }, /DATABASE_URL is required.*REDIS_URL is required/],
   ['plain-http issuer off localhost', { ISSUER: 'http://id.example.com' }, /ISSUER must use https/],
+  ['an https issuer without a trusted proxy', { TRUST_PROXY: 'false' }, /TRUST_PROXY=true is required with an https ISSUER/],
 ] as const) {
   test(`production refuses ${name} with one line`, (t) => {
     const error = t.throws(() => loadConfig({ ...production, ...env }), { instanceOf: ConfigError });
@@ -79,4 +81,18 @@ for (const [name, env, reason] of [
 
 test('production allows plain http on localhost', (t) => {
   t.notThrows(() => loadConfig({ ...production, ISSUER: 'http://localhost:3000' }));
+});
+
+test('values that may carry a password or key are never echoed', (t) => {
+  const error = t.throws(() => loadConfig({ DATABASE_URL: 'postgres//admin:hunter2@db', LATCHKEY_SECRET: '', COOKIE_SECRETS: 'short-secret-value' }), { instanceOf: ConfigError });
+  t.false(error.message.includes('hunter2'));
+  t.false(error.message.includes('short-secret-value'));
+  t.regex(error.message, /DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\/ \(value hidden\)/);
+  t.regex(error.message, /COOKIE_SECRETS must be comma-separated keys of at least 32 characters each \(value hidden\)/);
+});
+
+test('the issuer is an origin: no path, no trailing slash', (t) => {
+  t.throws(() => loadConfig({ ISSUER: 'https://id.example.com/auth' }), { message: /ISSUER must be an origin without a path/ });
+  t.throws(() => loadConfig({ ISSUER: 'https://id.example.com/' }), { message: /ISSUER must be an origin/ });
+  t.is(loadConfig({ ISSUER: 'https://id.example.com:8443' }).issuer, 'https://id.example.com:8443');
 });
