@@ -2,12 +2,11 @@
 // its scopes, and its access token lifetime. Each check throws a one-line UserError.
 import { formatDuration, parseDuration } from '../config/duration.ts';
 import { UserError } from '../errors.ts';
+import { LOOPBACK_HOSTS, RESERVED_SCOPES } from '../protocol/constants.ts';
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 // RFC 6749 §3.3: scope-token = 1*NQCHAR, NQCHAR = %x21 / %x23-5B / %x5D-7E.
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 // OpenID Connect's own scopes are granted by the provider, never by an API.
-const OIDC_SCOPES = new Set(['openid', 'offline_access', 'profile', 'email', 'address', 'phone']);
 const MIN_TTL = 1;
 const MAX_TTL = 24 * 3600;
 
@@ -52,7 +51,7 @@ export function validateScopeToken(scope: string): void {
 export function validateApiScopes(scopes: string[]): string[] {
   for (const scope of scopes) {
     validateScopeToken(scope);
-    if (OIDC_SCOPES.has(scope)) throw new UserError(`scope "${scope}" belongs to OpenID Connect and cannot be an API scope`);
+    if (RESERVED_SCOPES.has(scope)) throw new UserError(`scope "${scope}" belongs to OpenID Connect and cannot be an API scope`);
   }
   return [...new Set(scopes)];
 }

@@ -3,10 +3,8 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { UserError } from '../errors.ts';
 import { AUTH_METHODS, GRANT_TYPES, type AuthMethod, type GrantType, type NewClient } from './types.ts';
+import { LOOPBACK_HOSTS, PRIVATE_USE_SCHEME } from '../protocol/constants.ts';
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-// RFC 8252 §7.1: private-use schemes are reverse domain names (com.example.app).
-const PRIVATE_USE_SCHEME = /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/;
 const REFUSED_GRANTS: Record<string, string> = {
   password: 'the password grant is refused: it hands user passwords to the client and is removed by OAuth 2.1; use authorization_code with PKCE',
   implicit: 'the implicit grant is refused: it leaks tokens in URLs and is removed by OAuth 2.1; use authorization_code with PKCE',

@@ -1,5 +1,6 @@
 // Environment -> one typed, frozen Config, validated once at start.
 import { resolve } from 'node:path';
+import { LOOPBACK_HOSTS } from '../protocol/constants.ts';
 import { SETTINGS } from './settings.ts';
 
 type Settings = typeof SETTINGS;
@@ -106,7 +107,7 @@ function assertProductionSafe(config: Config): void {
   if (!config.databaseUrl) reasons.push('DATABASE_URL is required (the embedded database is for development)');
   if (!config.redisUrl) reasons.push('REDIS_URL is required (the in-process store loses sessions and tokens on restart)');
   const issuer = new URL(config.issuer);
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(issuer.hostname);
+  const loopback = LOOPBACK_HOSTS.has(issuer.hostname);
   if (issuer.protocol !== 'https:' && !loopback) reasons.push(`ISSUER must use https (got ${config.issuer})`);
   // Latchkey speaks plain http behind a TLS-terminating proxy; without trusting
   // its X-Forwarded-Proto, every request would look insecure and Secure cookies fail.

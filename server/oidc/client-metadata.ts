@@ -1,9 +1,8 @@
 // Latchkey's client record -> oidc-provider client metadata.
 import type { ClientMetadata } from 'oidc-provider';
 import type { Client } from '../clients/types.ts';
+import { OIDC_SCOPES, PRIVATE_USE_SCHEME } from '../protocol/constants.ts';
 
-/** OIDC scopes a code-flow client may request besides its API scopes. */
-export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
 
 export function toClientMetadata(client: Client): ClientMetadata {
   const codeFlow = client.grantTypes.includes('authorization_code');
@@ -15,6 +14,9 @@ export function toClientMetadata(client: Client): ClientMetadata {
     redirect_uris: client.redirectUris,
     post_logout_redirect_uris: client.postLogoutRedirectUris,
     token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+    // oidc-provider lets only native clients use private-use schemes (RFC 8252).
+    application_type: [...client.redirectUris, ...client.postLogoutRedirectUris]
+      .some((uri) => PRIVATE_USE_SCHEME.test(new URL(uri).protocol)) ? 'native' : 'web',
     // OIDC scopes only: API scopes are granted per API and checked in
     // server/oidc/resources.ts (oidc-provider validates this list against its static scopes).
     scope: codeFlow ? OIDC_SCOPES.join(' ') : undefined,

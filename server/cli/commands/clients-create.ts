@@ -11,8 +11,8 @@ import { parseAuthMethod, parseGrantTypes, parseJwks, usesClientSecret, validate
 import { hashSecret, randomSecret } from '../../crypto/secrets.ts';
 import { NotFoundError, UserError } from '../../errors.ts';
 import { clientJson, clientText, collect, subcommand, type CliContext, type Options, type Runner } from './common.ts';
+import { RESERVED_SCOPES } from '../../protocol/constants.ts';
 
-const OIDC_SCOPES = new Set(['openid', 'offline_access', 'profile', 'email', 'address', 'phone']);
 
 export function registerClientsCreate(clients: Command, run: Runner): void {
   subcommand(clients, 'create', 'register an OAuth client; prints its secret once')
@@ -78,7 +78,7 @@ async function grantsFor(ctx: CliContext, identifiers: string[], scopeList: stri
   }
   for (const scope of scopes) {
     if (apis.some((api) => api.scopes.includes(scope))) continue;
-    const hint = OIDC_SCOPES.has(scope) ? ' (OpenID Connect scopes need no --scope: sign-in clients may always request them)' : '';
+    const hint = RESERVED_SCOPES.has(scope) ? ' (OpenID Connect scopes need no --scope: sign-in clients may always request them)' : '';
     throw new UserError(`scope "${scope}" is not offered by ${apis.map((api) => api.identifier).join(', ')}${hint}`);
   }
   return apis.map((api) => ({ apiIdentifier: api.identifier, scopes: scopes.filter((scope) => api.scopes.includes(scope)) }));

@@ -1,0 +1,13 @@
+// Protocol constants shared by the CLI's validation and the provider setup.
+
+/** OpenID Connect scopes Latchkey serves (their claims: server/oidc/find-account.ts). */
+export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+
+/** Standard OpenID Connect scope names: never an API scope, served or not. */
+export const RESERVED_SCOPES = new Set([...OIDC_SCOPES, 'address', 'phone']);
+
+/** Hosts where plain http is acceptable (RFC 8252 §7.3, and local development). */
+export const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** RFC 8252 §7.1: a native app's private-use URI scheme is a reverse domain name (com.example.app:). */
+export const PRIVATE_USE_SCHEME = /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/;
