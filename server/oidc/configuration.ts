@@ -13,6 +13,7 @@ import { buildInteractionPolicy } from './interaction-policy.ts';
 import { providerPages } from './pages.ts';
 import { resourceIndicators } from './resources.ts';
 import { createClientAdapter } from './client-adapter.ts';
+import { GRANT_ID_CLAIM } from './jwt-access-tokens.ts';
 import { consumeOnce } from './store-guards.ts';
 import { tokenPolicies } from './token-policies.ts';
 import { lifetimes } from './ttl.ts';
@@ -76,6 +77,10 @@ export function buildConfiguration(deps: OidcDependencies, jwks: JWK[], clients:
       dPoP: { enabled: true },
     },
     renderError: pages.renderError,
+    // A user's JWT access token names its grant, so introspection can tell
+    // when the grant was revoked (oidc-provider stores no JWT access tokens).
+    extraTokenClaims: async (_ctx, token) =>
+      token.kind === 'AccessToken' && token.grantId ? { [GRANT_ID_CLAIM]: token.grantId } : undefined,
     // Refresh tokens rotate on every use; replaying a used one revokes the grant.
     rotateRefreshToken: true,
     // Clients registered for refresh_token get one in the code flow. Without

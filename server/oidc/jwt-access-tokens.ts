@@ -4,7 +4,9 @@
 // token type, so this takes over exactly those refusals, after oidc-provider
 // has authenticated the calling client:
 // - introspection verifies the JWT with our own keys, checks the revocation
-//   list and the same caller policy as opaque tokens, and answers RFC 7662;
+//   list, that a user token's grant still exists (revoked on logout, refresh
+//   token reuse, code replay...), and the same caller policy as opaque
+//   tokens, and answers RFC 7662;
 // - revocation puts the token's jti on a revocation list until it expires.
 // Resource servers that verify offline cannot see revocations: these tokens
 // are short-lived (an API's TTL, 5 minutes by default) for that reason.
@@ -16,6 +18,9 @@ import type { tokenPolicies } from './token-policies.ts';
 
 export const REVOKED_JWT_MODEL = 'RevokedJwtAccessToken';
 
+/** Claim naming a user access token's grant (set by extraTokenClaims in configuration.ts). */
+export const GRANT_ID_CLAIM = 'grant_id';
+
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 export const publicJwk = (jwk: JWK): JWK =>
@@ -25,12 +30,13 @@ interface Options {
   issuer: string;
   jwks: JWK[];
   revoked: Adapter;
+  grants: Adapter;
   policies: ReturnType<typeof tokenPolicies>;
 }
 
-type AccessTokenClaims = JWTPayload & { client_id?: string; scope?: string; cnf?: { jkt?: string } };
+type AccessTokenClaims = JWTPayload & { client_id?: string; scope?: string; cnf?: { jkt?: string }; [GRANT_ID_CLAIM]?: string };
 
-export function jwtAccessTokenEndpoints({ issuer, jwks, revoked, policies }: Options): Koa.Middleware {
+export function jwtAccessTokenEndpoints({ issuer, jwks, revoked, grants, policies }: Options): Koa.Middleware {
   const keys = createLocalJWKSet({ keys: jwks.map(publicJwk) });
 
   /** The claims of a JWT access token we issued that is still valid, else undefined. */
@@ -39,6 +45,8 @@ export function jwtAccessTokenEndpoints({ issuer, jwks, revoked, policies }: Opt
       const { payload } = await jwtVerify<AccessTokenClaims>(token, keys, { issuer, typ: 'at+jwt', algorithms: ['ES256', 'RS256'] });
       if (!payload.jti || !payload.client_id) return undefined;
       if (await revoked.find(payload.jti)) return undefined;
+      const grantId = payload[GRANT_ID_CLAIM];
+      if (grantId !== undefined && (typeof grantId !== 'string' || !(await grants.find(grantId)))) return undefined;
       return payload;
     } catch {
       return undefined;

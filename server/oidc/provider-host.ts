@@ -85,6 +85,7 @@ export class ProviderHost {
       issuer: config.issuer,
       jwks,
       revoked: this.#options.adapterFactory(REVOKED_JWT_MODEL),
+      grants: this.#options.adapterFactory('Grant'),
       policies: tokenPolicies(this.#options.accounts),
     }));
     this.#options.onProvider?.(provider);

@@ -77,6 +77,13 @@ test('JWT user access token (resource=<api>): active with aud = API; inactive af
   t.deepEqual(await client.tokenIntrospection(web.config, tokens.access_token), { active: false });
 });
 
+test('a user\'s JWT access token is inactive once its grant is revoked (refresh token revoked)', async (t) => {
+  const tokens = await userTokens('jwt');
+  t.true((await client.tokenIntrospection(web.config, tokens.access_token)).active);
+  await client.tokenRevocation(web.config, tokens.refresh_token, { token_type_hint: 'refresh_token' });
+  t.deepEqual(await client.tokenIntrospection(web.config, tokens.access_token), { active: false });
+});
+
 test('refresh token: active with scope, client_id, sub, exp; inactive after revocation, with its grant', async (t) => {
   const tokens = await userTokens('opaque');
   const active = await client.tokenIntrospection(web.config, tokens.refresh_token, { token_type_hint: 'refresh_token' });
