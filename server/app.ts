@@ -23,13 +23,19 @@ export interface AppDependencies extends InteractionDependencies {
 export function createApp(deps: AppDependencies): Koa {
   const app = new Koa({ proxy: deps.config.trustProxy });
   app.on('error', (error, ctx) => deps.logger.error({ err: error, path: ctx?.path }, 'request failed'));
-  app.use(securityHeaders({ https: new URL(deps.config.issuer).protocol === 'https:' }));
+  app.use(securityHeaders({ https: deps.config.https }));
   app.use(staticFiles());
   app.use(async (ctx, next) => {
     if (ctx.path !== '/healthz') return next();
-    await deps.healthy();
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { status: 'ok' };
+    try {
+      await deps.healthy();
+      ctx.body = { status: 'ok' };
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'health check failed');
+      ctx.status = 503;
+      ctx.body = { status: 'unavailable' };
+    }
   });
   app.use(errorPages((ctx) => pageContext(deps.config, ctx)));
   app.use(interactionRoutes(deps));
@@ -51,10 +57,9 @@ export function createApp(deps: AppDependencies): Koa {
  */
 export function createRequestListener(deps: AppDependencies): (req: IncomingMessage, res: ServerResponse) => void {
   const app = createApp(deps).callback();
-  const https = new URL(deps.config.issuer).protocol === 'https:';
   return (req, res) => {
     if (req.method === 'POST' && req.url === '/token') {
-      setApiSecurityHeaders(res, { https });
+      setApiSecurityHeaders(res, { https: deps.config.https });
       void deps.host.callback(req, res);
       return;
     }

@@ -18,7 +18,6 @@ export const strings = {
     'consent.resourceHeading': 'Access to {resource}:',
     'consent.allow': 'Allow',
     'consent.deny': 'Deny',
-    'consent.note': 'You can change your mind later by signing out of the app.',
 
     'scope.openid': 'Confirm your identity',
     'scope.profile': 'See your name and basic profile',
@@ -57,7 +56,10 @@ export const strings = {
     'error.title.429': 'Too many attempts',
     'error.interaction_expired': 'This sign-in page has expired. Go back to the app and start again.',
     'error.step_not_allowed': 'This step of the sign-in is not available now. Go back to the app and start again.',
-    'error.csrf': 'The form could not be verified. Reload the page and try again.',
+    'error.csrf': 'The form has expired or was not sent by this site. Go back, reload the page, and try again.',
+    'error.cross_site': 'This form was sent from another site and was refused.',
+    'error.body_too_large': 'The submitted form is too large.',
+    'error.body_type': 'Forms must be sent as application/x-www-form-urlencoded.',
   },
 };
 

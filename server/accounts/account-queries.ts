@@ -93,6 +93,11 @@ export async function setPasswordHash(db: Queryable, id: string, passwordHash: s
   if (!rowCount) throw new NotFoundError(`unknown account ${id}`);
 }
 
+/** Replaces the hash only if it is still `expected` (rehash at sign-in must not undo a concurrent set-password). */
+export async function replacePasswordHash(db: Queryable, id: string, expected: string, passwordHash: string): Promise<void> {
+  await db.query('UPDATE accounts SET password_hash = $3 WHERE id = $1 AND password_hash = $2', [id, expected, passwordHash]);
+}
+
 export async function deleteAccount(db: Queryable, id: string): Promise<boolean> {
   const { rowCount } = await db.query('DELETE FROM accounts WHERE id = $1', [id]);
   return (rowCount ?? 0) > 0;

@@ -5,7 +5,7 @@ import type { Database } from '../db/database.ts';
 import { NotFoundError, UserError } from '../errors.ts';
 import {
   deleteAccount, findAccountByEmail, findAccountById, insertAccount, listAccounts,
-  setDisabled, setPasswordHash, toAccount,
+  replacePasswordHash, setDisabled, setPasswordHash, toAccount,
 } from './account-queries.ts';
 import { createPasswordHasher } from './password-hashing.ts';
 import { checkPassword } from './password-policy.ts';
@@ -65,7 +65,7 @@ export function createAccountService(db: Database, config: Config): AccountServi
       if (hasher.needsRehash(record.passwordHash)) {
         // Upgrade to the configured cost while we hold the plaintext; a failure must not block sign-in.
         await hasher.hashPassword(password)
-          .then((hash) => setPasswordHash(db, record.id, hash))
+          .then((hash) => replacePasswordHash(db, record.id, record.passwordHash, hash))
           .catch(() => {});
       }
       return toAccount(record);

@@ -5,16 +5,7 @@
 import type { AdapterPayload } from 'oidc-provider';
 import { AlreadyConsumedError } from './errors.ts';
 import type { Adapter } from './index.ts';
-
-/** Models whose tokens revokeByGrantId removes (as in oidc-provider's own adapters). */
-export const grantable = new Set([
-  'AccessToken',
-  'AuthorizationCode',
-  'RefreshToken',
-  'DeviceCode',
-  'BackchannelAuthenticationRequest',
-  'PreAuthorizedCode',
-]);
+import { GRANTABLE_MODELS } from './models.ts';
 
 interface Entry {
   json: string;
@@ -128,7 +119,7 @@ export function createMemoryAdapterFactory(store = new MemoryStore()): (name: st
         json: JSON.stringify(payload),
         expiresAt: expiresIn === undefined ? Infinity : Date.now() + expiresIn * 1000,
         pointers,
-        grantId: grantable.has(model) ? payload.grantId : undefined,
+        grantId: GRANTABLE_MODELS.has(model) ? payload.grantId : undefined,
       });
     };
     return {

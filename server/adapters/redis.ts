@@ -8,7 +8,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import type { AdapterPayload } from 'oidc-provider';
 import { AlreadyConsumedError } from './errors.ts';
 import type { Adapter } from './index.ts';
-import { grantable } from './memory.ts';
+import { GRANTABLE_MODELS } from './models.ts';
 
 // consume() adds a field beside the payload, so these models are stored as a hash
 // {payload, consumed}. (Rewriting the JSON in Lua would round-trip it through cjson,
@@ -70,7 +70,7 @@ export function createRedisAdapterFactory(redis: Redis, keyPrefix: string): (nam
         // EX takes whole positive seconds; oidc-provider checks `exp` itself anyway.
         const ttl = expiresIn === undefined ? undefined : Math.max(1, Math.ceil(expiresIn));
         const pointers = pointerKeys(payload);
-        const grant = grantable.has(model) && payload.grantId ? grantKey(payload.grantId) : undefined;
+        const grant = GRANTABLE_MODELS.has(model) && payload.grantId ? grantKey(payload.grantId) : undefined;
 
         // Hot path (client_credentials tokens, interactions, grants): a single SET.
         if (!isConsumable && !grant && pointers.length === 0) {

@@ -13,6 +13,8 @@ export interface Config {
   port: number;
   host: string;
   issuer: string;
+  /** The issuer is https (Latchkey then sits behind a TLS-terminating proxy). */
+  https: boolean;
   databaseUrl?: string;
   redisUrl?: string;
   redisKeyPrefix: string;
@@ -66,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: r.PORT,
     host: r.HOST,
     issuer: r.ISSUER ?? `http://localhost:${r.PORT}`,
+    https: r.ISSUER?.startsWith('https:') ?? false,
     databaseUrl: r.DATABASE_URL,
     redisUrl: r.REDIS_URL,
     redisKeyPrefix: r.REDIS_KEY_PREFIX,

@@ -27,8 +27,12 @@ export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
 
 /** Applies pending migrations; returns the versions applied (empty when up to date). */
 export async function migrate(db: Database, migrations = readMigrations()): Promise<Migration[]> {
-  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  // Under the lock too: two first starts racing on CREATE TABLE IF NOT EXISTS can collide.
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_ID]);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  });
   const applied: Migration[] = [];
   for (const migration of migrations) {
     const didApply = await db.transaction(async (tx) => {

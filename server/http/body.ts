@@ -1,6 +1,7 @@
 // Parses urlencoded form POSTs for Latchkey's own routes only (oidc-provider
 // parses its own bodies, so never mount this in front of it).
 import type Koa from 'koa';
+import { t } from '../../views/strings.ts';
 
 export type FormBody = Record<string, string>;
 
@@ -27,7 +28,7 @@ function readLimited(ctx: Koa.Context, limitBytes: number): Promise<Buffer> {
         // Discard the rest and close afterwards rather than buffer it.
         ctx.set('Connection', 'close');
         req.resume();
-        reject(Object.assign(new Error('Request body too large'), { status: 413, expose: true }));
+        reject(Object.assign(new Error(t('error.body_too_large')), { status: 413, expose: true }));
         return;
       }
       chunks.push(chunk);
@@ -63,11 +64,11 @@ export function formBody(limitBytes = 16 * 1024): Koa.Middleware {
       if (type === null || ctx.request.length === 0) {
         ctx.request.body = parseForm(''); // POST without a body
       } else if (type === false) {
-        ctx.throw(415, 'Forms must be sent as application/x-www-form-urlencoded');
+        ctx.throw(415, t('error.body_type'));
       } else {
         if (ctx.request.length !== undefined && ctx.request.length > limitBytes) {
           ctx.set('Connection', 'close');
-          ctx.throw(413, 'Request body too large');
+          ctx.throw(413, t('error.body_too_large'));
         }
         const bytes = await readLimited(ctx, limitBytes);
         ctx.request.body = parseForm(bytes.toString('utf8'));

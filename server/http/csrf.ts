@@ -3,6 +3,7 @@
 import { createHmac } from 'node:crypto';
 import type Koa from 'koa';
 import { safeEqual } from '../crypto/secrets.ts';
+import { t } from '../../views/strings.ts';
 
 export function csrfToken(key: Buffer, binding: string): string {
   return createHmac('sha256', key).update(`csrf:${binding}`).digest('base64url');
@@ -27,10 +28,10 @@ export function requireSameOrigin(issuer: string): Koa.Middleware {
       const origin = ctx.get('Origin');
       const site = ctx.get('Sec-Fetch-Site');
       if (origin && origin !== 'null') {
-        if (origin !== expected) ctx.throw(403, 'Cross-origin request refused');
+        if (origin !== expected) ctx.throw(403, t('error.cross_site'));
       } else if (site === 'cross-site' || site === 'same-site') {
         // same-site is still another origin (a sibling subdomain).
-        ctx.throw(403, 'Cross-site request refused');
+        ctx.throw(403, t('error.cross_site'));
       }
     }
     await next();
@@ -42,7 +43,7 @@ export function csrfGuard(key: Buffer, binding: (ctx: Koa.Context) => string | u
   return async (ctx, next) => {
     const bound = binding(ctx);
     const token = ctx.request.body?.csrf;
-    if (!bound || !verifyCsrf(key, bound, token)) ctx.throw(403, 'The form has expired or was not sent by this site. Go back, reload the page, and try again.');
+    if (!bound || !verifyCsrf(key, bound, token)) ctx.throw(403, t('error.csrf'));
     await next();
   };
 }

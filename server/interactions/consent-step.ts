@@ -1,12 +1,9 @@
 // Step "consent": the user grants what the client asks for. First-party
 // clients (registered with --first-party) are granted without asking.
 import type Koa from 'koa';
-import type Provider from 'oidc-provider';
 import { consentPage } from '../../views/consent.ts';
 import { csrfToken } from '../http/csrf.ts';
-import { finishStep, pageContext, type InteractionDependencies } from './context.ts';
-
-type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+import { finishStep, pageContext, type InteractionDependencies, type InteractionDetails } from './context.ts';
 
 interface MissingDetails {
   missingOIDCScope?: string[];
@@ -14,8 +11,10 @@ interface MissingDetails {
   missingResourceScopes?: Record<string, string[]>;
 }
 
-export function renderConsentStep(deps: InteractionDependencies, ctx: Koa.Context, details: Details, clientName: string) {
+export async function renderConsentStep(deps: InteractionDependencies, ctx: Koa.Context, details: InteractionDetails, clientName: string) {
   const missing = details.prompt.details as MissingDetails;
+  // Say which account is consenting: a shared computer may be signed in as someone else.
+  const account = details.session?.accountId ? await deps.accounts.findById(details.session.accountId) : undefined;
   ctx.type = 'html';
   ctx.body = consentPage(pageContext(deps.config, ctx), {
     action: `/interaction/${details.uid}/consent`,
@@ -25,11 +24,12 @@ export function renderConsentStep(deps: InteractionDependencies, ctx: Koa.Contex
     scopes: missing.missingOIDCScope ?? [],
     claims: missing.missingOIDCClaims,
     resources: Object.entries(missing.missingResourceScopes ?? {}).map(([identifier, scopes]) => ({ identifier, scopes })),
+    accountEmail: account?.email,
   });
 }
 
 /** Records the grant for everything the pending request is missing, then resumes. */
-export async function grantConsent(deps: InteractionDependencies, ctx: Koa.Context, details: Details) {
+export async function grantConsent(deps: InteractionDependencies, ctx: Koa.Context, details: InteractionDetails) {
   const { Grant } = deps.provider();
   const missing = details.prompt.details as MissingDetails;
   const accountId = details.session?.accountId;

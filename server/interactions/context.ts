@@ -8,6 +8,9 @@ import type { ClientLookup } from '../clients/types.ts';
 import type { Config } from '../config/index.ts';
 import type { PageContext } from '../../views/layout.ts';
 
+/** What oidc-provider tells a sign-in step about the pending request. */
+export type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
+
 export interface InteractionDependencies {
   config: Config;
   provider: () => Provider;

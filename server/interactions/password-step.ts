@@ -1,17 +1,14 @@
 // Step "password": email + password. Unknown email, wrong password and a
 // disabled account give the same page, status and (argon2) timing.
 import type Koa from 'koa';
-import type Provider from 'oidc-provider';
 import { loginPage } from '../../views/login.ts';
 import { t } from '../../views/strings.ts';
 import { csrfToken } from '../http/csrf.ts';
-import { finishStep, pageContext, type InteractionDependencies } from './context.ts';
-
-type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+import { finishStep, pageContext, type InteractionDependencies, type InteractionDetails } from './context.ts';
 
 export const ACR_PASSWORD = 'urn:latchkey:acr:pwd';
 
-export function renderPasswordStep(deps: InteractionDependencies, ctx: Koa.Context, details: Details, clientName: string | undefined, p: { email?: string; error?: string } = {}) {
+export function renderPasswordStep(deps: InteractionDependencies, ctx: Koa.Context, details: InteractionDetails, clientName: string | undefined, p: { email?: string; error?: string } = {}) {
   ctx.type = 'html';
   ctx.body = loginPage(pageContext(deps.config, ctx), {
     action: `/interaction/${details.uid}/login`,
@@ -22,7 +19,7 @@ export function renderPasswordStep(deps: InteractionDependencies, ctx: Koa.Conte
   });
 }
 
-export async function submitPasswordStep(deps: InteractionDependencies, ctx: Koa.Context, details: Details, clientName: string | undefined) {
+export async function submitPasswordStep(deps: InteractionDependencies, ctx: Koa.Context, details: InteractionDetails, clientName: string | undefined) {
   const body = ctx.request.body as Record<string, string | undefined>;
   const email = (body.email ?? '').trim();
   const password = body.password ?? '';

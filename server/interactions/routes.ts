@@ -7,7 +7,7 @@ import type Koa from 'koa';
 import { errors } from 'oidc-provider';
 import { t } from '../../views/strings.ts';
 import { formBody } from '../http/body.ts';
-import { requireSameOrigin, verifyCsrf } from '../http/csrf.ts';
+import { csrfGuard, requireSameOrigin } from '../http/csrf.ts';
 import { INTERACTION_PATH } from '../oidc/configuration.ts';
 import type { InteractionDependencies } from './context.ts';
 import { finishStep } from './context.ts';
@@ -28,11 +28,8 @@ export function interactionRoutes(deps: InteractionDependencies): Koa.Middleware
       throw error;
     }
   });
-  router.post('/:uid/:action', requireSameOrigin(deps.config.issuer), formBody(), async (ctx, next) => {
-    const token = (ctx.request.body as Record<string, string | undefined>).csrf;
-    if (!token || !verifyCsrf(deps.csrfKey, ctx.params.uid, token)) ctx.throw(403, t('error.csrf'));
-    await next();
-  });
+  // Every form: same origin, a parsed body, and a CSRF token bound to this interaction.
+  router.post('/:uid/:action', requireSameOrigin(deps.config.issuer), formBody(), csrfGuard(deps.csrfKey, (ctx) => ctx.params.uid));
 
   const load = async (ctx: Koa.Context) => {
     const details = await deps.provider().interactionDetails(ctx.req, ctx.res);

@@ -15,7 +15,7 @@ import { resourceIndicators } from './resources.ts';
 import { createClientAdapter } from './client-adapter.ts';
 import { GRANT_ID_CLAIM } from './jwt-access-tokens.ts';
 import { consumeOnce } from './store-guards.ts';
-import { tokenPolicies } from './token-policies.ts';
+import type { TokenPolicies } from './token-policies.ts';
 import { lifetimes } from './ttl.ts';
 
 export interface OidcDependencies {
@@ -29,12 +29,11 @@ export interface OidcDependencies {
 
 export const INTERACTION_PATH = '/interaction';
 
-export function buildConfiguration(deps: OidcDependencies, jwks: JWK[], clients: ClientMetadata[]): Configuration {
+export function buildConfiguration(deps: OidcDependencies, jwks: JWK[], clients: ClientMetadata[], policies: TokenPolicies): Configuration {
   const { config } = deps;
   const clientAdapter = createClientAdapter(deps.clients);
-  const https = new URL(config.issuer).protocol === 'https:';
+  const { https } = config;
   const pages = providerPages(config);
-  const policies = tokenPolicies(deps.accounts);
   const cookie = { httpOnly: true, sameSite: 'lax' as const, secure: https };
 
   return {

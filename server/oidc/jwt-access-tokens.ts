@@ -12,7 +12,7 @@
 // are short-lived (an API's TTL, 5 minutes by default) for that reason.
 import { createLocalJWKSet, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type Koa from 'koa';
-import type { KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Adapter } from '../adapters/index.ts';
 import type { tokenPolicies } from './token-policies.ts';
 
@@ -88,7 +88,17 @@ export function jwtAccessTokenEndpoints({ issuer, jwks, revoked, grants, policie
 
     if (oidc.route === 'revocation') {
       // RFC 7009 §2.2: an invalid or unknown token is not an error.
-      if (claims && owner && (await policies.revocationAllowed(oidc as never, caller, owner))) {
+      let allowed = false;
+      try {
+        allowed = Boolean(claims && owner && (await policies.revocationAllowed(oidc as never, caller, owner)));
+      } catch (error) {
+        // Runs after oidc-provider's error handler: answer its JSON shape ourselves.
+        if (!(error instanceof errors.OIDCProviderError)) throw error;
+        ctx.status = error.status;
+        ctx.body = { error: error.error, error_description: error.error_description };
+        return;
+      }
+      if (claims && allowed) {
         const ttl = Math.max(1, (claims.exp ?? 0) - Math.floor(Date.now() / 1000));
         await revoked.upsert(claims.jti!, { jti: claims.jti, kind: REVOKED_JWT_MODEL, exp: claims.exp } as never, ttl);
       }

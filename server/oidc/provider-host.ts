@@ -15,7 +15,7 @@ import { nonceInlineScripts } from '../http/nonce-inline-scripts.ts';
 import { attachAuditLog } from './audit-log.ts';
 import { rfc6749ErrorCodes } from './error-codes.ts';
 import { jwtAccessTokenEndpoints, REVOKED_JWT_MODEL } from './jwt-access-tokens.ts';
-import { tokenPolicies } from './token-policies.ts';
+import { tokenPolicies, type TokenPolicies } from './token-policies.ts';
 import { useAtomicReplayDetection, useHashedClientSecrets } from './internals.ts';
 
 export interface ProviderHostOptions extends OidcDependencies {
@@ -25,14 +25,13 @@ export interface ProviderHostOptions extends OidcDependencies {
   loadJwks: () => Promise<JWK[]>;
   /** Every registered client. */
   loadClients: () => Promise<Client[]>;
-  /** Called with each new Provider (to attach event listeners, middleware). */
-  onProvider?: (provider: Provider) => void;
 }
 
 const fingerprint = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('base64url');
 
 export class ProviderHost {
   #options: ProviderHostOptions;
+  #policies: TokenPolicies;
   #provider: Provider | undefined;
   #callback: ReturnType<Provider['callback']> | undefined;
   #inputs = '';
@@ -40,6 +39,7 @@ export class ProviderHost {
 
   constructor(options: ProviderHostOptions) {
     this.#options = options;
+    this.#policies = tokenPolicies(options.accounts);
   }
 
   get provider(): Provider {
@@ -74,7 +74,7 @@ export class ProviderHost {
     if (inputs === this.#inputs) return false;
     const { config, logger } = this.#options;
     const keysChanged = this.#provider !== undefined && fingerprint(jwks.map((k) => k.kid)) !== this.#kids;
-    const provider = new Provider(config.issuer, buildConfiguration(this.#options, jwks, metadata));
+    const provider = new Provider(config.issuer, buildConfiguration(this.#options, jwks, metadata, this.#policies));
     provider.proxy = config.trustProxy;
     useHashedClientSecrets(provider, this.#options.clients, this.#options.secretHashKey);
     useAtomicReplayDetection(provider, this.#options.adapterFactory('ReplayDetection'));
@@ -86,9 +86,8 @@ export class ProviderHost {
       jwks,
       revoked: this.#options.adapterFactory(REVOKED_JWT_MODEL),
       grants: this.#options.adapterFactory('Grant'),
-      policies: tokenPolicies(this.#options.accounts),
+      policies: this.#policies,
     }));
-    this.#options.onProvider?.(provider);
     this.#provider = provider;
     this.#callback = provider.callback();
     if (keysChanged) logger.info({ kids: jwks.map((k) => k.kid) }, 'signing keys changed; provider reloaded');

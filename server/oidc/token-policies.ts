@@ -5,6 +5,8 @@ import type { AccountLookup } from '../accounts/types.ts';
 
 interface TokenLike { clientId?: string; accountId?: string }
 
+export type TokenPolicies = ReturnType<typeof tokenPolicies>;
+
 export function tokenPolicies(accounts: AccountLookup) {
   return {
     async introspectionAllowed(_ctx: KoaContextWithOIDC, caller: Client, token: TokenLike) {
