@@ -25,11 +25,12 @@ interface AccountRow {
   name: string | null;
   password_hash: string;
   disabled: boolean;
+  sessions_revoked_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
 
-const COLUMNS = 'id, email, email_verified, name, password_hash, disabled, created_at, updated_at';
+const COLUMNS = 'id, email, email_verified, name, password_hash, disabled, sessions_revoked_at, created_at, updated_at';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function toRecord(row: AccountRow): AccountRecord {
@@ -39,6 +40,7 @@ function toRecord(row: AccountRow): AccountRecord {
     emailVerified: row.email_verified,
     name: row.name,
     disabled: row.disabled,
+    sessionsRevokedAt: row.sessions_revoked_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     passwordHash: row.password_hash,
@@ -89,7 +91,14 @@ export async function setDisabled(db: Queryable, id: string, disabled: boolean):
 
 export async function setPasswordHash(db: Queryable, id: string, passwordHash: string): Promise<void> {
   const { rowCount } = await db.query(
-    'UPDATE accounts SET password_hash = $2, updated_at = now() WHERE id = $1', [id, passwordHash]);
+    // A new password ends every session and token of the old one.
+    'UPDATE accounts SET password_hash = $2, sessions_revoked_at = now(), updated_at = now() WHERE id = $1', [id, passwordHash]);
+  if (!rowCount) throw new NotFoundError(`unknown account ${id}`);
+}
+
+/** Ends every session and token issued to the account so far. */
+export async function revokeSessions(db: Queryable, id: string): Promise<void> {
+  const { rowCount } = await db.query('UPDATE accounts SET sessions_revoked_at = now(), updated_at = now() WHERE id = $1', [id]);
   if (!rowCount) throw new NotFoundError(`unknown account ${id}`);
 }
 

@@ -6,8 +6,17 @@ export interface Account {
   emailVerified: boolean;
   name: string | null;
   disabled: boolean;
+  /** Sessions and tokens issued before this are no longer honoured (sign-out everywhere). */
+  sessionsRevokedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** Was something issued at `issuedAt` (epoch seconds) before the account's sign-out everywhere? */
+export function issuedBeforeRevocation(account: Pick<Account, 'sessionsRevokedAt'>, issuedAt: number | undefined): boolean {
+  if (!account.sessionsRevokedAt) return false;
+  // Whole seconds, as iat: a sign-in in the same second as the revocation still counts.
+  return (issuedAt ?? 0) < Math.floor(account.sessionsRevokedAt.getTime() / 1000);
 }
 
 export interface NewAccount {

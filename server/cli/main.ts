@@ -28,6 +28,7 @@ import { registerUsersEnable } from './commands/users-enable.ts';
 import { registerUsersList } from './commands/users-list.ts';
 import { registerUsersSetPassword } from './commands/users-set-password.ts';
 import { registerUsersShow } from './commands/users-show.ts';
+import { registerUsersSignOut } from './commands/users-sign-out.ts';
 
 /** One line for any error: pg's AggregateError (connection refused) has an empty message. */
 function oneLine(error: unknown): string {
@@ -92,6 +93,7 @@ export function buildProgram(): Command {
   registerUsersDisable(users, run);
   registerUsersEnable(users, run);
   registerUsersSetPassword(users, run);
+  registerUsersSignOut(users, run);
   registerUsersDelete(users, run);
 
   const keys = group(program, 'keys', 'token signing keys');

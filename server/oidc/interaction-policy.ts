@@ -2,8 +2,8 @@
 // plus two reasons to sign in again that it does not know about:
 // - an absolute session lifetime (a session idles out by its TTL, but an
 //   active one must still re-authenticate after SESSION_ABSOLUTE_TTL);
-// - a session whose account was disabled or deleted since (findAccount no
-//   longer returns it, but the session still names it).
+// - a session whose account was disabled, deleted or signed out everywhere
+//   since (findAccount no longer returns it, but the session still names it).
 import { interactionPolicy } from 'oidc-provider';
 
 const { base, Check } = interactionPolicy;

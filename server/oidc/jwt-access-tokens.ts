@@ -64,7 +64,7 @@ export function jwtAccessTokenEndpoints({ issuer, jwks, revoked, grants, policie
     if (!caller || typeof token !== 'string') return;
     const claims = await verify(token);
     // For a machine token sub is the client itself; otherwise it is an account.
-    const owner = claims && { clientId: claims.client_id, accountId: claims.sub !== claims.client_id ? claims.sub : undefined };
+    const owner = claims && { clientId: claims.client_id, accountId: claims.sub !== claims.client_id ? claims.sub : undefined, iat: claims.iat };
 
     if (oidc.route === 'introspection') {
       ctx.status = 200;

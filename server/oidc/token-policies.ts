@@ -1,9 +1,9 @@
 // Who may introspect and revoke which token (RFC 7662 §4, RFC 7009 §2.1).
 import { errors } from 'oidc-provider';
 import type { Client, KoaContextWithOIDC } from 'oidc-provider';
-import type { AccountLookup } from '../accounts/types.ts';
+import { issuedBeforeRevocation, type AccountLookup } from '../accounts/types.ts';
 
-interface TokenLike { clientId?: string; accountId?: string }
+interface TokenLike { clientId?: string; accountId?: string; iat?: number }
 
 export type TokenPolicies = ReturnType<typeof tokenPolicies>;
 
@@ -15,10 +15,11 @@ export function tokenPolicies(accounts: AccountLookup) {
       // themselves. A deleted client cannot authenticate to ask at all.
       if (token.clientId !== caller.clientId) return false;
       // Tokens outlive admin changes in the store; a disabled or deleted
-      // account makes them inactive at once.
+      // account, or a sign-out everywhere since they were issued, makes them
+      // inactive at once.
       if (token.accountId) {
         const account = await accounts.findById(token.accountId);
-        if (!account || account.disabled) return false;
+        if (!account || account.disabled || issuedBeforeRevocation(account, token.iat)) return false;
       }
       return true;
     },

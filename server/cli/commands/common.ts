@@ -75,6 +75,7 @@ export const accountJson = (account: Account) => ({
   email_verified: account.emailVerified,
   name: account.name,
   disabled: account.disabled,
+  sessions_revoked_at: account.sessionsRevokedAt ? iso(account.sessionsRevokedAt) : null,
   created_at: iso(account.createdAt),
   updated_at: iso(account.updatedAt),
 });

@@ -12,6 +12,6 @@ export function registerUsersSetPassword(users: Command, run: Runner): void {
       const account = await findUserOrFail(accounts, user);
       await accounts.setPassword(account.id, await readPasswordFromStdin());
       const updated = (await accounts.findById(account.id)) ?? account;
-      return { json: accountJson(updated), text: `Password changed for ${updated.email}.` };
+      return { json: accountJson(updated), text: `Password changed for ${updated.email}; their existing sessions and tokens no longer work.` };
     }));
 }
