@@ -45,7 +45,10 @@ async function start(config: Config) {
     logger,
     loadClients: () => listClients(db),
     async loadJwks() {
-      const retention = Math.max(config.ttl.idToken, config.ttl.accessToken, await longestApiTokenTtl(db)) + 60;
+      // Retired keys stay published while anything they signed may still be
+      // presented: tokens until they expire, ID tokens also as id_token_hint
+      // at logout for as long as a session lasts.
+      const retention = Math.max(config.ttl.idToken, config.ttl.accessToken, config.ttl.sessionAbsolute, await longestApiTokenTtl(db)) + 60;
       return loadSigningJwks(db, keyring.encryption, retention);
     },
   });

@@ -3,7 +3,7 @@
 import type { Queryable, Database } from '../db/database.ts';
 import { randomSecret } from '../crypto/secrets.ts';
 import { NotFoundError, UserError } from '../errors.ts';
-import type { AuthMethod, Client, ClientApiGrant, GrantType, NewClient } from './types.ts';
+import type { AuthMethod, Client, ClientApiGrant, GrantType, IdTokenAlg, NewClient } from './types.ts';
 import { isStorableText } from '../db/text.ts';
 
 interface ClientRow {
@@ -18,6 +18,7 @@ interface ClientRow {
   previous_secret_expires_at: Date | null;
   jwks: { keys: object[] } | null;
   first_party: boolean;
+  id_token_signed_response_alg: IdTokenAlg;
   created_at: Date;
   apis: ClientApiGrant[];
 }
@@ -26,7 +27,7 @@ interface ClientRow {
 const SELECT_CLIENTS = `
   SELECT c.client_id, c.name, c.grant_types, c.redirect_uris, c.post_logout_redirect_uris,
          c.token_endpoint_auth_method, c.secret_hash, c.previous_secret_hash,
-         c.previous_secret_expires_at, c.jwks, c.first_party, c.created_at,
+         c.previous_secret_expires_at, c.jwks, c.first_party, c.id_token_signed_response_alg, c.created_at,
          coalesce(json_agg(json_build_object('apiIdentifier', a.identifier, 'scopes', s.scopes)
                   ORDER BY a.identifier) FILTER (WHERE a.id IS NOT NULL), '[]') AS apis
   FROM clients c
@@ -46,6 +47,7 @@ function toClient(row: ClientRow): Client {
     previousSecretExpiresAt: row.previous_secret_expires_at,
     jwks: row.jwks,
     firstParty: row.first_party,
+    idTokenAlg: row.id_token_signed_response_alg,
     apis: row.apis,
     createdAt: row.created_at,
   };
@@ -60,10 +62,10 @@ export function insertClient(db: Database, client: NewClient, secretHash: string
   return db.transaction(async (tx) => {
     await tx.query(
       `INSERT INTO clients (client_id, name, grant_types, redirect_uris, post_logout_redirect_uris,
-         token_endpoint_auth_method, secret_hash, jwks, first_party)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+         token_endpoint_auth_method, secret_hash, jwks, first_party, id_token_signed_response_alg)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [clientId, client.name, client.grantTypes, client.redirectUris, client.postLogoutRedirectUris,
-        client.tokenEndpointAuthMethod, secretHash, client.jwks && JSON.stringify(client.jwks), client.firstParty],
+        client.tokenEndpointAuthMethod, secretHash, client.jwks && JSON.stringify(client.jwks), client.firstParty, client.idTokenAlg],
     );
     await insertGrants(tx, clientId, client.apis);
     return (await findClientById(tx, clientId))!;

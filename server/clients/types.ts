@@ -2,6 +2,10 @@
 export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials';
 export const GRANT_TYPES: readonly GrantType[] = ['authorization_code', 'refresh_token', 'client_credentials'];
 
+/** ID token signing algorithms a client may choose (the server has a key for each). */
+export const ID_TOKEN_ALGS = ['ES256', 'RS256'] as const;
+export type IdTokenAlg = (typeof ID_TOKEN_ALGS)[number];
+
 export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
 export const AUTH_METHODS: readonly AuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
 
@@ -26,6 +30,7 @@ export interface Client {
   /** Public keys for private_key_jwt. */
   jwks: { keys: object[] } | null;
   firstParty: boolean;
+  idTokenAlg: IdTokenAlg;
   apis: ClientApiGrant[];
   createdAt: Date;
 }
@@ -38,6 +43,7 @@ export interface NewClient {
   tokenEndpointAuthMethod: AuthMethod;
   jwks: { keys: object[] } | null;
   firstParty: boolean;
+  idTokenAlg: IdTokenAlg;
   apis: ClientApiGrant[];
 }
 

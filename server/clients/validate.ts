@@ -2,7 +2,7 @@
 // throws a UserError whose one-line message says what to change and why.
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { UserError } from '../errors.ts';
-import { AUTH_METHODS, GRANT_TYPES, type AuthMethod, type GrantType, type NewClient } from './types.ts';
+import { AUTH_METHODS, GRANT_TYPES, ID_TOKEN_ALGS, type AuthMethod, type GrantType, type IdTokenAlg, type NewClient } from './types.ts';
 import { LOOPBACK_HOSTS, PRIVATE_USE_SCHEME } from '../protocol/constants.ts';
 
 const REFUSED_GRANTS: Record<string, string> = {
@@ -42,6 +42,13 @@ export function parseGrantTypes(values: string[]): GrantType[] {
     grants.add(value as GrantType);
   }
   return [...grants];
+}
+
+export function parseIdTokenAlg(value: string): IdTokenAlg {
+  if (!(ID_TOKEN_ALGS as readonly string[]).includes(value)) {
+    throw new UserError(`unknown ID token algorithm "${value}" (use ${ID_TOKEN_ALGS.join(' or ')})`);
+  }
+  return value as IdTokenAlg;
 }
 
 export function parseAuthMethod(value: string): AuthMethod {

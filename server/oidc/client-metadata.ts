@@ -14,6 +14,7 @@ export function toClientMetadata(client: Client): ClientMetadata {
     redirect_uris: client.redirectUris,
     post_logout_redirect_uris: client.postLogoutRedirectUris,
     token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+    id_token_signed_response_alg: client.idTokenAlg,
     // oidc-provider lets only native clients use private-use schemes (RFC 8252).
     application_type: [...client.redirectUris, ...client.postLogoutRedirectUris]
       .some((uri) => PRIVATE_USE_SCHEME.test(new URL(uri).protocol)) ? 'native' : 'web',

@@ -232,6 +232,22 @@ test.serial('a session of a user disabled since sign-in no longer works (prompt=
   t.is(after.searchParams.get('code'), null);
 });
 
+test('ID tokens are ES256 by default, RS256 for clients registered with --id-token-alg RS256', async (t) => {
+  const user = await createUser(server, 'algs');
+  for (const [extra, alg] of [[[], 'ES256'], [['--id-token-alg', 'RS256'], 'RS256']] as const) {
+    const { config } = await codeClient(`ID token ${alg} app`, ['--first-party', ...extra]);
+    const request = await authorizationRequest(config, { scope: 'openid' });
+    const callback = await signIn(new ScriptedBrowser(server.issuer), request.url.toString(), user);
+    const tokens = await client.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce, idTokenExpected: true,
+    });
+    t.is(jose.decodeProtectedHeader(tokens.id_token!).alg, alg);
+  }
+  const refused = await server.cli(['clients', 'create', '--name', 'HS app', '--grant', 'authorization_code', '--redirect-uri', 'https://app.example.com/cb', '--id-token-alg', 'HS256']);
+  t.is(refused.code, 1);
+  t.regex(refused.stderr, /unknown ID token algorithm "HS256" \(use ES256 or RS256\)/);
+});
+
 test('a wrong PKCE code_verifier cannot redeem the code', async (t) => {
   const user = await createUser(server, 'pkce');
   const { config } = await codeClient('PKCE app', ['--first-party']);

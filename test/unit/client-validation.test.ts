@@ -12,6 +12,7 @@ const client = (overrides: Partial<NewClient> = {}): NewClient => ({
   tokenEndpointAuthMethod: 'client_secret_basic',
   jwks: null,
   firstParty: false,
+  idTokenAlg: 'ES256',
   apis: [],
   ...overrides,
 });

@@ -7,7 +7,7 @@ import type { Api } from '../../apis/types.ts';
 import { parseScopes } from '../../apis/validate.ts';
 import { insertClient } from '../../clients/client-queries.ts';
 import type { ClientApiGrant, NewClient } from '../../clients/types.ts';
-import { parseAuthMethod, parseGrantTypes, parseJwks, usesClientSecret, validateNewClient } from '../../clients/validate.ts';
+import { parseAuthMethod, parseGrantTypes, parseIdTokenAlg, parseJwks, usesClientSecret, validateNewClient } from '../../clients/validate.ts';
 import { hashSecret, randomSecret } from '../../crypto/secrets.ts';
 import { NotFoundError, UserError } from '../../errors.ts';
 import { clientJson, clientText, collect, subcommand, type CliContext, type Options, type Runner } from './common.ts';
@@ -26,6 +26,7 @@ export function registerClientsCreate(clients: Command, run: Runner): void {
     .option('--first-party', 'first-party app: consent is not asked')
     .option('--auth <method>', 'client_secret_basic, client_secret_post or private_key_jwt', 'client_secret_basic')
     .option('--jwks-file <path>', 'JSON file {"keys": [...]} with the client\'s public keys (private_key_jwt)')
+    .option('--id-token-alg <alg>', 'ID token signature: ES256, or RS256 for clients that support nothing else', 'ES256')
     .action(run(async (ctx, _args, options) => {
       const client = await buildNewClient(ctx, options);
       validateNewClient(client);
@@ -54,6 +55,7 @@ async function buildNewClient(ctx: CliContext, options: Options): Promise<NewCli
     tokenEndpointAuthMethod,
     jwks: options.jwksFile ? parseJwks(readJwksFile(options.jwksFile), `--jwks-file ${options.jwksFile}`) : null,
     firstParty: Boolean(options.firstParty),
+    idTokenAlg: parseIdTokenAlg(options.idTokenAlg),
     apis: await grantsFor(ctx, options.api, options.scope),
   };
 }
