@@ -14,7 +14,7 @@ import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { buildKeyring, loadMasterKey } from './crypto/master-key.ts';
 import { openServerDatabase } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
-import { ensureSigningKeys, loadSigningJwks, longestApiTokenTtl } from './keys/key-store.ts';
+import { ensureSigningKeys, loadSigningJwks, longestApiTokenTtl, nextKeyActivation } from './keys/key-store.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
 
 const KEY_RECHECK_MS = 60_000; // retired keys leave JWKS once their tokens expired
@@ -45,25 +45,42 @@ async function start(config: Config) {
     logger,
     loadClients: () => listClients(db),
     async loadJwks() {
-      // Retired keys stay published while anything they signed may still be
-      // presented: tokens until they expire, ID tokens also as id_token_hint
-      // at logout for as long as a session lasts.
-      const retention = Math.max(config.ttl.idToken, config.ttl.accessToken, config.ttl.sessionAbsolute, await longestApiTokenTtl(db)) + 60;
+      // Retired keys stay published until every token they signed has expired,
+      // and no longer: after a leak, rotating must end the old key's trust.
+      // (An older id_token_hint at logout then fails; clients send client_id.)
+      const retention = Math.max(config.ttl.idToken, config.ttl.accessToken, await longestApiTokenTtl(db)) + 60;
       return loadSigningJwks(db, keyring.encryption, retention);
     },
   });
   await host.refresh();
 
+  // A key rotated in with --activate-in starts signing at a set time: reload then.
+  let activationTimer: NodeJS.Timeout | undefined;
+  const scheduleKeyActivation = async () => {
+    const at = await nextKeyActivation(db);
+    clearTimeout(activationTimer);
+    if (!at) return;
+    activationTimer = setTimeout(() => {
+      host.refresh().then(scheduleKeyActivation).catch((error) => logger.error({ err: error }, 'activating signing keys failed'));
+    }, Math.max(0, at.getTime() - Date.now()) + 250);
+    activationTimer.unref();
+  };
+  await scheduleKeyActivation();
+
   const watcher = new GenerationWatcher(db, config.cacheRefreshMs);
+  const clearCaches = () => {
+    clients.clear();
+    apis.clear();
+  };
   watcher.on('change', () => {
-    // Provider first, caches second: until the new Provider is live, the old
-    // caches keep agreeing with the old one's static clients.
+    // Caches first: secrets, grants and APIs are read from them, so a change
+    // (a revoked secret, a deleted client) applies at once; again after the
+    // rebuild, so nothing read in between outlives it.
+    clearCaches();
     host.refresh()
+      .then(scheduleKeyActivation)
       .catch((error) => logger.error({ err: error }, 'reloading clients and signing keys failed'))
-      .finally(() => {
-        clients.clear();
-        apis.clear();
-      });
+      .finally(clearCaches);
   });
   watcher.on('error', (error) => logger.warn({ err: error }, 'checking for admin changes failed'));
   await watcher.start();
@@ -108,6 +125,7 @@ async function start(config: Config) {
     logger.info({ signal }, 'shutting down');
     watcher.stop();
     clearInterval(keyTimer);
+    clearTimeout(activationTimer);
     server.closeIdleConnections();
     await new Promise((resolve) => server.close(resolve));
     await redis?.quit().catch(() => {});

@@ -12,12 +12,24 @@ export interface Account {
   updatedAt: Date;
 }
 
-/** Was something issued at `issuedAt` (epoch seconds) before the account's sign-out everywhere? */
+/**
+ * Was something issued at `issuedAt` (epoch seconds) before the account's
+ * sign-out everywhere? Issue times have whole seconds, so a sign-in in the
+ * sign-out's own second counts as after it: signing in again right away
+ * works. (Refresh tokens are judged by their chain's first issue time, see
+ * lineageIssuedAt, so rotating cannot move a chain past the sign-out.)
+ */
 export function issuedBeforeRevocation(account: Pick<Account, 'sessionsRevokedAt'>, issuedAt: number | undefined): boolean {
   if (!account.sessionsRevokedAt) return false;
-  // Whole seconds, as iat: a sign-in in the same second as the revocation still counts.
   return (issuedAt ?? 0) < Math.floor(account.sessionsRevokedAt.getTime() / 1000);
 }
+
+/**
+ * When a token's line began: a rotated refresh token carries the first one's
+ * issue time (iiat), so a chain that started before a sign-out stays dead
+ * however often it rotated.
+ */
+export const lineageIssuedAt = (token: { iat?: number; iiat?: number }): number | undefined => token.iiat ?? token.iat;
 
 export interface NewAccount {
   email: string;

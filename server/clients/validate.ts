@@ -32,6 +32,20 @@ export function validateRedirectUri(uri: string, label = 'redirect URI'): string
   throw new UserError(`${label} ${uri} uses the scheme "${url.protocol}"; use https, or a reverse-domain scheme for native apps such as com.example.app:/callback`);
 }
 
+/**
+ * A client with a private-use scheme URI is a native app (RFC 8252), and
+ * oidc-provider holds all its URIs to native rules: claimed https URIs must
+ * not be loopback (loopback is plain http, where any port matches, §7.3).
+ */
+export function validateNativeRedirectUris(uris: string[]): void {
+  const parsed = uris.map((uri) => new URL(uri));
+  if (!parsed.some((url) => PRIVATE_USE_SCHEME.test(url.protocol))) return;
+  const loopbackHttps = parsed.find((url) => url.protocol === 'https:' && LOOPBACK_HOSTS.has(url.hostname));
+  if (loopbackHttps) {
+    throw new UserError(`native app redirect URI ${loopbackHttps.href} must use http for loopback (RFC 8252 §7.3), or a non-loopback https host`);
+  }
+}
+
 export function parseGrantTypes(values: string[]): GrantType[] {
   const grants = new Set<GrantType>();
   for (const value of values) {
@@ -103,6 +117,7 @@ export function validateNewClient(client: NewClient): void {
   }
   client.redirectUris.forEach((uri) => validateRedirectUri(uri));
   client.postLogoutRedirectUris.forEach((uri) => validateRedirectUri(uri, 'post-logout redirect URI'));
+  validateNativeRedirectUris([...client.redirectUris, ...client.postLogoutRedirectUris]);
   if (client.tokenEndpointAuthMethod === 'none' && grants.has('client_credentials')) {
     throw new UserError('a public client cannot use client_credentials (it has no credentials to prove who it is)');
   }

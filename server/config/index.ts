@@ -68,7 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: r.PORT,
     host: r.HOST,
     issuer: r.ISSUER ?? `http://localhost:${r.PORT}`,
-    https: r.ISSUER?.startsWith('https:') ?? false,
+    https: r.ISSUER !== undefined && new URL(r.ISSUER).protocol === 'https:',
     databaseUrl: r.DATABASE_URL,
     redisUrl: r.REDIS_URL,
     redisKeyPrefix: r.REDIS_KEY_PREFIX,

@@ -40,7 +40,7 @@ export const SETTINGS = [
   { name: 'NODE_ENV', default: 'development', description: '`production` enables the strict start-up checks', schema: z.enum(['development', 'production', 'test']) },
   { name: 'PORT', default: '3000', description: 'TCP port to listen on', schema: integer(0, 65535) },
   { name: 'HOST', default: '0.0.0.0', description: 'Address to bind', schema: z.string().min(1) },
-  { name: 'ISSUER', description: 'Public issuer URL (default `http://localhost:$PORT`); https required in production unless localhost', schema: url(['http:', 'https:']).refine((v) => new URL(v).pathname === '/' && !v.endsWith('/'), 'must be an origin without a path or trailing / (e.g. https://id.example.com)') },
+  { name: 'ISSUER', description: 'Public issuer URL (default `http://localhost:$PORT`); https required in production unless localhost', schema: url(['http:', 'https:']).refine((v) => new URL(v).origin === v, 'must be an origin in lower case, without path, query or trailing / (e.g. https://id.example.com)') },
   { name: 'DATABASE_URL', secret: true, description: 'Postgres URL for clients, APIs, accounts and keys; unset = embedded PGlite in `DATA_DIR`', schema: url(['postgres:', 'postgresql:']) },
   { name: 'REDIS_URL', secret: true, description: 'Redis URL for sessions, interactions, grants and tokens; unset = in-process store', schema: url(['redis:', 'rediss:']) },
   { name: 'REDIS_KEY_PREFIX', default: 'latchkey:', description: 'Prefix of every Redis key (several deployments can share one Redis)', schema: z.string().min(1).max(64) },

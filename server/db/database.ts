@@ -55,5 +55,6 @@ export function createDatabase(pool: pg.Pool, options: DatabaseOptions = {}): Da
 }
 
 export function connectPostgres(url: string, max = 10, onIdleError?: (error: Error) => void): Database {
-  return createDatabase(new pg.Pool({ connectionString: url, max }), { onIdleError });
+  // A query on a half-open connection fails after 30 s instead of hanging for ever.
+  return createDatabase(new pg.Pool({ connectionString: url, max, query_timeout: 30_000, keepAlive: true }), { onIdleError });
 }

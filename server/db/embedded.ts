@@ -41,17 +41,27 @@ const alive = (pid: number) => {
   }
 };
 
+// Lock files this process holds: our own pid in a lock we do not hold is a
+// previous run under the same pid (a container's pid 1) that crashed.
+const held = new Set<string>();
+
 /** Takes DATA_DIR's lock (pid file, created exclusively); a dead owner's lock is taken over. */
 function lockDataDir(dataDir: string): () => void {
   const file = join(dataDir, LOCK_NAME);
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < 2 && !held.has(file); attempt++) {
     try {
       writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
-      return () => rmSync(file, { force: true });
+      held.add(file);
+      return () => {
+        held.delete(file);
+        rmSync(file, { force: true });
+      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number(readFileSync(file, 'utf8'));
-      if (owner && alive(owner)) break;
+      const content = readFileSync(file, 'utf8');
+      const owner = Number(content);
+      // Empty: its owner is writing it right now.
+      if (content === '' || (owner !== process.pid && alive(owner))) break;
       rmSync(file, { force: true }); // left by a process that crashed
     }
   }

@@ -13,10 +13,16 @@ export interface SigningKeyInfo {
   kid: string;
   alg: string;
   createdAt: Date;
+  /** When it starts signing (published before, if in the future). */
+  activatesAt: Date;
+  /** When a newer key took (or takes) over signing. */
   retiredAt: Date | null;
-  /** Signs new tokens (the newest key of its alg). */
+  /** Signs new tokens now. */
   active: boolean;
 }
+
+// Signs now: activated, and not (yet) replaced.
+const SIGNING = '(activates_at <= now() AND (retired_at IS NULL OR retired_at > now()))';
 
 const LOCK_ID = 7_420_114; // serialises key generation across processes
 
@@ -28,13 +34,14 @@ async function generateKey(alg: SigningAlg, encryptionKey: Buffer) {
   return { kid, alg, encrypted: encrypt(encryptionKey, JSON.stringify(privateJwk), kid), publicJwk };
 }
 
-async function insertKeys(tx: Queryable, algs: readonly SigningAlg[], encryptionKey: Buffer) {
+async function insertKeys(tx: Queryable, algs: readonly SigningAlg[], encryptionKey: Buffer, activateInSeconds = 0) {
   const created = [];
   for (const alg of algs) {
     const key = await generateKey(alg, encryptionKey);
     await tx.query(
-      'INSERT INTO signing_keys (kid, alg, private_jwk_encrypted, public_jwk) VALUES ($1, $2, $3, $4)',
-      [key.kid, key.alg, key.encrypted, JSON.stringify(key.publicJwk)],
+      `INSERT INTO signing_keys (kid, alg, private_jwk_encrypted, public_jwk, activates_at)
+       VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))`,
+      [key.kid, key.alg, key.encrypted, JSON.stringify(key.publicJwk), activateInSeconds],
     );
     created.push({ kid: key.kid, alg: key.alg });
   }
@@ -51,35 +58,47 @@ export function ensureSigningKeys(db: Database, encryptionKey: Buffer): Promise<
   });
 }
 
-/** New key per alg becomes the signer; the old ones stay published until their tokens expire. */
-export function rotateSigningKeys(db: Database, encryptionKey: Buffer): Promise<{ kid: string; alg: string }[]> {
+/**
+ * A new key per alg becomes the signer, now or after `activateInSeconds`
+ * (published meanwhile, so every server and every resource server's JWKS
+ * cache knows it before a token carries it); the old ones keep signing until
+ * then and stay published until their tokens expire.
+ */
+export function rotateSigningKeys(db: Database, encryptionKey: Buffer, activateInSeconds = 0): Promise<{ kid: string; alg: string }[]> {
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_ID]);
-    await tx.query('UPDATE signing_keys SET retired_at = now() WHERE retired_at IS NULL');
-    return insertKeys(tx, SIGNING_ALGS, encryptionKey);
+    await tx.query('UPDATE signing_keys SET retired_at = now() + make_interval(secs => $1) WHERE retired_at IS NULL', [activateInSeconds]);
+    return insertKeys(tx, SIGNING_ALGS, encryptionKey, activateInSeconds);
   });
 }
 
 export async function listSigningKeys(db: Queryable): Promise<SigningKeyInfo[]> {
-  const { rows } = await db.query<{ kid: string; alg: string; created_at: Date; retired_at: Date | null }>(
-    'SELECT kid, alg, created_at, retired_at FROM signing_keys ORDER BY created_at DESC, kid',
+  const { rows } = await db.query<{ kid: string; alg: string; created_at: Date; activates_at: Date; retired_at: Date | null; signing: boolean }>(
+    `SELECT kid, alg, created_at, activates_at, retired_at, ${SIGNING} AS signing FROM signing_keys ORDER BY created_at DESC, kid`,
   );
-  return rows.map((r) => ({ kid: r.kid, alg: r.alg, createdAt: r.created_at, retiredAt: r.retired_at, active: r.retired_at === null }));
+  return rows.map((r) => ({ kid: r.kid, alg: r.alg, createdAt: r.created_at, activatesAt: r.activates_at, retiredAt: r.retired_at, active: r.signing }));
 }
 
 /**
- * Private JWKs for the provider: active keys first (oidc-provider signs with
- * the first key of an alg), then retired keys still inside their retention
- * window (so tokens they signed keep verifying), then nothing older.
+ * Private JWKs for the provider: signing keys first (oidc-provider signs with
+ * the first key of an alg), then keys waiting to sign and retired keys still
+ * inside their retention window (so tokens they signed keep verifying), then
+ * nothing older.
  */
 export async function loadSigningJwks(db: Queryable, encryptionKey: Buffer, retentionSeconds: number): Promise<JWK[]> {
   const { rows } = await db.query<{ kid: string; private_jwk_encrypted: string }>(
     `SELECT kid, private_jwk_encrypted FROM signing_keys
       WHERE retired_at IS NULL OR retired_at > now() - make_interval(secs => $1)
-      ORDER BY (retired_at IS NULL) DESC, created_at DESC, kid`,
+      ORDER BY ${SIGNING} DESC, created_at DESC, kid`,
     [retentionSeconds],
   );
   return rows.map((r) => JSON.parse(decrypt(encryptionKey, r.private_jwk_encrypted, r.kid)) as JWK);
+}
+
+/** When the next published key starts signing, if one is waiting. */
+export async function nextKeyActivation(db: Queryable): Promise<Date | undefined> {
+  const { rows } = await db.query<{ at: Date | null }>('SELECT min(activates_at) AS at FROM signing_keys WHERE activates_at > now()');
+  return rows[0]?.at ?? undefined;
 }
 
 /** Longest lifetime of any JWT we sign: how long a retired key must stay in JWKS. */

@@ -27,8 +27,12 @@ export function attachAuditLog(provider: Provider, logger: Logger): void {
   provider.on('grant.error', (ctx, error) => audit.warn({ ...who(ctx), grant_type: ctx.oidc.params?.grant_type, ...errorFields(error) }, 'token request refused'));
   provider.on('grant.revoked', (ctx, grantId) => audit.info({ ...who(ctx), grant_id: grantId }, 'grant revoked'));
   provider.on('authorization.error', (ctx, error) => audit.warn({ ...who(ctx), ...errorFields(error) }, 'authorization request refused'));
-  provider.on('introspection.error', (ctx, error) => audit.warn({ ...who(ctx), ...errorFields(error) }, 'introspection refused'));
-  provider.on('revocation.error', (ctx, error) => audit.warn({ ...who(ctx), ...errorFields(error) }, 'revocation refused'));
+  // unsupported_token_type here is a JWT access token, which jwt-access-tokens.ts then answers.
+  const refused = (what: string) => (ctx: KoaContextWithOIDC, error: Error & { error?: string }) => {
+    if (error.error !== 'unsupported_token_type') audit.warn({ ...who(ctx), ...errorFields(error) }, what);
+  };
+  provider.on('introspection.error', refused('introspection refused'));
+  provider.on('revocation.error', refused('revocation refused'));
   provider.on('end_session.success', (ctx) => audit.info(who(ctx), 'signed out'));
   provider.on('interaction.ended', (ctx) => audit.info(who(ctx), 'sign-in step completed'));
   provider.on('server_error', (ctx, error) => logger.error({ ...who(ctx), err: error }, 'oidc-provider server error'));

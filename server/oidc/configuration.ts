@@ -79,7 +79,9 @@ export function buildConfiguration(deps: OidcDependencies, jwks: JWK[], clients:
     // A user's JWT access token names its grant, so introspection can tell
     // when the grant was revoked (oidc-provider stores no JWT access tokens).
     extraTokenClaims: async (_ctx, token) =>
-      token.kind === 'AccessToken' && token.grantId ? { [GRANT_ID_CLAIM]: token.grantId } : undefined,
+      token.kind === 'AccessToken' && token.grantId && token.resourceServer?.accessTokenFormat === 'jwt'
+        ? { [GRANT_ID_CLAIM]: token.grantId }
+        : undefined,
     // Refresh tokens rotate on every use; replaying a used one revokes the grant.
     rotateRefreshToken: true,
     // Clients registered for refresh_token get one in the code flow. Without

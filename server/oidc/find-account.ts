@@ -1,6 +1,6 @@
 // findAccount: the OIDC claims of an account (standard claims only).
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { issuedBeforeRevocation, type AccountLookup } from '../accounts/types.ts';
+import { issuedBeforeRevocation, lineageIssuedAt, type AccountLookup } from '../accounts/types.ts';
 
 export const CLAIMS = {
   openid: ['sub'],
@@ -9,14 +9,14 @@ export const CLAIMS = {
 };
 
 export function createFindAccount(accounts: AccountLookup) {
-  return async function findAccount(ctx: KoaContextWithOIDC, sub: string, token?: { iat?: number }) {
+  return async function findAccount(ctx: KoaContextWithOIDC, sub: string, token?: { iat?: number; iiat?: number }) {
     const account = await accounts.findById(sub);
     // A disabled account's tokens stop working at userinfo and refresh.
     if (!account || account.disabled) return undefined;
     // After a sign-out everywhere (or a password reset), older tokens and
     // sessions no longer find their account: invalid_token / invalid_grant,
     // and a session must sign in again (interaction-policy.ts).
-    const issuedAt = token ? token.iat : ctx.oidc?.session?.loginTs;
+    const issuedAt = token ? lineageIssuedAt(token) : ctx.oidc?.session?.loginTs;
     if (issuedBeforeRevocation(account, issuedAt)) return undefined;
     return {
       accountId: account.id,

@@ -10,9 +10,9 @@
 // - revocation puts the token's jti on a revocation list until it expires.
 // Resource servers that verify offline cannot see revocations: these tokens
 // are short-lived (an API's TTL, 5 minutes by default) for that reason.
-import { createLocalJWKSet, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type Koa from 'koa';
-import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type Client, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Adapter } from '../adapters/index.ts';
 import type { tokenPolicies } from './token-policies.ts';
 
@@ -41,16 +41,19 @@ export function jwtAccessTokenEndpoints({ issuer, jwks, revoked, grants, policie
 
   /** The claims of a JWT access token we issued that is still valid, else undefined. */
   async function verify(token: string): Promise<AccessTokenClaims | undefined> {
+    let payload: AccessTokenClaims;
     try {
-      const { payload } = await jwtVerify<AccessTokenClaims>(token, keys, { issuer, typ: 'at+jwt', algorithms: ['ES256', 'RS256'] });
-      if (!payload.jti || !payload.client_id) return undefined;
-      if (await revoked.find(payload.jti)) return undefined;
-      const grantId = payload[GRANT_ID_CLAIM];
-      if (grantId !== undefined && (typeof grantId !== 'string' || !(await grants.find(grantId)))) return undefined;
-      return payload;
-    } catch {
-      return undefined;
+      ({ payload } = await jwtVerify<AccessTokenClaims>(token, keys, { issuer, typ: 'at+jwt', algorithms: ['ES256', 'RS256'] }));
+    } catch (error) {
+      if (error instanceof joseErrors.JOSEError) return undefined; // forged, expired, not ours
+      throw error;
     }
+    if (!payload.jti || !payload.client_id) return undefined;
+    // Store errors are not "inactive": they surface as a server error.
+    if (await revoked.find(payload.jti)) return undefined;
+    const grantId = payload[GRANT_ID_CLAIM];
+    if (grantId !== undefined && (typeof grantId !== 'string' || !(await grants.find(grantId)))) return undefined;
+    return payload;
   }
 
   return async (ctx, next) => {
@@ -62,6 +65,17 @@ export function jwtAccessTokenEndpoints({ issuer, jwks, revoked, grants, policie
     const token = oidc?.params?.token;
     const caller = oidc?.client;
     if (!caller || typeof token !== 'string') return;
+    try {
+      await answer(ctx, oidc, caller, token);
+    } catch (error) {
+      // After oidc-provider's error handler: answer its JSON shape ourselves.
+      ctx.app.emit('error', error, ctx);
+      ctx.status = 500;
+      ctx.body = { error: 'server_error', error_description: 'oops! something went wrong' };
+    }
+  };
+
+  async function answer(ctx: Koa.Context, oidc: KoaContextWithOIDC['oidc'], caller: Client, token: string) {
     const claims = await verify(token);
     // For a machine token sub is the client itself; otherwise it is an account.
     const owner = claims && { clientId: claims.client_id, accountId: claims.sub !== claims.client_id ? claims.sub : undefined, iat: claims.iat };
@@ -105,5 +119,5 @@ export function jwtAccessTokenEndpoints({ issuer, jwks, revoked, grants, policie
       ctx.status = 200;
       ctx.body = '';
     }
-  };
+  }
 }

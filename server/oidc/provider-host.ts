@@ -27,6 +27,17 @@ export interface ProviderHostOptions extends OidcDependencies {
   loadClients: () => Promise<Client[]>;
 }
 
+// A refresh stuck on a dead connection must not hold up every later one.
+const REFRESH_DEADLINE_MS = 30_000;
+
+function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
 const fingerprint = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('base64url');
 
 export class ProviderHost {
@@ -61,7 +72,7 @@ export class ProviderHost {
    * Resolves true if it rebuilt.
    */
   refresh(): Promise<boolean> {
-    const run = this.#queue.then(() => this.#refresh());
+    const run = this.#queue.then(() => withDeadline(this.#refresh(), REFRESH_DEADLINE_MS, 'reloading clients and keys'));
     this.#queue = run.catch(() => {});
     return run;
   }

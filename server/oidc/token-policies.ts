@@ -1,9 +1,9 @@
 // Who may introspect and revoke which token (RFC 7662 §4, RFC 7009 §2.1).
 import { errors } from 'oidc-provider';
 import type { Client, KoaContextWithOIDC } from 'oidc-provider';
-import { issuedBeforeRevocation, type AccountLookup } from '../accounts/types.ts';
+import { issuedBeforeRevocation, lineageIssuedAt, type AccountLookup } from '../accounts/types.ts';
 
-interface TokenLike { clientId?: string; accountId?: string; iat?: number }
+interface TokenLike { clientId?: string; accountId?: string; iat?: number; iiat?: number }
 
 export type TokenPolicies = ReturnType<typeof tokenPolicies>;
 
@@ -19,7 +19,7 @@ export function tokenPolicies(accounts: AccountLookup) {
       // inactive at once.
       if (token.accountId) {
         const account = await accounts.findById(token.accountId);
-        if (!account || account.disabled || issuedBeforeRevocation(account, token.iat)) return false;
+        if (!account || account.disabled || issuedBeforeRevocation(account, lineageIssuedAt(token))) return false;
       }
       return true;
     },

@@ -124,3 +124,21 @@ test.serial('a session from before the rotation carries on; its new ID token use
   const { alg, kid } = jose.decodeProtectedHeader(tokens.id_token!);
   t.is(kid, rotated[alg!]);
 });
+
+test.serial('keys rotate --activate-in: the new keys are published at once and sign only from then on', async (t) => {
+  const signing = await activeKids();
+  const result = await server.admin<{ keys: { kid: string; alg: string }[] }>(['keys', 'rotate', '--activate-in', '4s']);
+  const pending = Object.fromEntries(result.keys.map((key) => [key.alg, key.kid]));
+  // Published within the change poll, while the old keys still sign.
+  await eventually('new keys published', async () => ((await publishedKids()).includes(pending.ES256) ? true : undefined));
+  const early = await client.clientCredentialsGrant(machine, { scope: 'ledger:read' });
+  t.is(jose.decodeProtectedHeader(early.access_token).kid, signing.ES256, 'the old key signs until the activation time');
+  // From the activation time on, the new key signs (the server reloads at that moment).
+  const kid = await eventually('new key signing', async () => {
+    const tokens = await client.clientCredentialsGrant(machine, { scope: 'ledger:read' });
+    const header = jose.decodeProtectedHeader(tokens.access_token);
+    return header.kid === pending.ES256 ? header.kid : undefined;
+  }, 10_000);
+  t.is(kid, pending.ES256);
+  await t.notThrowsAsync(verify(early.access_token, { audience: API, typ: 'at+jwt' }), 'tokens of the old key still verify');
+});

@@ -72,6 +72,20 @@ for (const [name, open] of Object.entries(backends)) {
     t.deepEqual((await loadSigningJwks(db(), encryptionKey, 3600)).map((k) => k.kid).sort(), rotated.map((k) => k.kid).sort());
   });
 
+  test.serial(`${name}: a delayed rotation publishes the new keys at once and signs with them later`, async (t) => {
+    const signers = async () => (await listSigningKeys(db())).filter((k) => k.active).map((k) => k.kid).sort();
+    const before = await signers();
+    const rotated = await rotateSigningKeys(db(), encryptionKey, 3600);
+    const jwks = await loadSigningJwks(db(), encryptionKey, 3600);
+    t.deepEqual(jwks.slice(0, 2).map((k) => k.kid).sort(), before, 'the old keys still sign (listed first)');
+    t.true(rotated.every(({ kid }) => jwks.some((k) => k.kid === kid)), 'the new keys are published');
+    t.deepEqual(await signers(), before);
+    // Once the activation time has come, the new keys sign and the old ones are retired.
+    await db().query("UPDATE signing_keys SET activates_at = now() - interval '1 second', retired_at = CASE WHEN retired_at IS NULL THEN NULL ELSE now() - interval '1 second' END WHERE kid = ANY($1) OR retired_at > now()", [[...rotated.map((k) => k.kid), ...before]]);
+    t.deepEqual(await signers(), rotated.map((k) => k.kid).sort());
+    t.deepEqual((await loadSigningJwks(db(), encryptionKey, 3600)).slice(0, 2).map((k) => k.kid).sort(), rotated.map((k) => k.kid).sort());
+  });
+
   test.serial(`${name}: every admin change moves the generation the servers poll`, async (t) => {
     const watcher = new GenerationWatcher(db(), 60_000);
     await watcher.start();

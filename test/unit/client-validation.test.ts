@@ -108,3 +108,9 @@ test('access token ttl is 1s to 24h', (t) => {
   t.throws(() => parseAccessTokenTtl('0'), { message: /--ttl/ });
   t.throws(() => parseAccessTokenTtl('soon'), { message: /--ttl/ });
 });
+
+test('native apps: loopback redirect URIs use http, not https', (t) => {
+  t.notThrows(() => validateNewClient(client({ redirectUris: ['com.example.app:/cb', 'http://127.0.0.1/cb'] })));
+  t.throws(() => validateNewClient(client({ redirectUris: ['com.example.app:/cb', 'https://localhost/cb'] })), { message: /native app redirect URI https:\/\/localhost\/cb must use http for loopback/ });
+  t.notThrows(() => validateNewClient(client({ redirectUris: ['https://localhost/cb'] })), 'a web client may use https on localhost');
+});

@@ -92,7 +92,12 @@ test('values that may carry a password or key are never echoed', (t) => {
 });
 
 test('the issuer is an origin: no path, no trailing slash', (t) => {
-  t.throws(() => loadConfig({ ISSUER: 'https://id.example.com/auth' }), { message: /ISSUER must be an origin without a path/ });
+  t.throws(() => loadConfig({ ISSUER: 'https://id.example.com/auth' }), { message: /ISSUER must be an origin in lower case, without path/ });
   t.throws(() => loadConfig({ ISSUER: 'https://id.example.com/' }), { message: /ISSUER must be an origin/ });
+  for (const issuer of ['HTTPS://id.example.com', 'https://u:p@id.example.com', 'https://id.example.com?x=1', 'https://id.example.com#f']) {
+    t.throws(() => loadConfig({ ISSUER: issuer }), { message: /ISSUER must be an origin/ }, issuer);
+  }
+  t.true(loadConfig({ ISSUER: 'https://id.example.com', TRUST_PROXY: 'true' }).https);
+  t.false(loadConfig({ ISSUER: 'http://localhost:3000' }).https);
   t.is(loadConfig({ ISSUER: 'https://id.example.com:8443' }).issuer, 'https://id.example.com:8443');
 });

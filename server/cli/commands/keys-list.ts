@@ -8,15 +8,17 @@ export function registerKeysList(keys: Command, run: Runner): void {
       // Loaded on use so the other commands do not pay for the crypto imports.
       const { listSigningKeys } = await import('../../keys/key-store.ts');
       const all = await listSigningKeys(ctx.db);
-      const rows = all.map((k) => [k.kid, k.alg, k.active ? 'active' : 'retired', k.createdAt.toISOString(), k.retiredAt?.toISOString() ?? '-']);
+      const now = Date.now();
+      const status = (k: (typeof all)[number]) => (k.active ? 'signing' : k.activatesAt.getTime() > now ? 'published, not yet signing' : 'retired');
+      const rows = all.map((k) => [k.kid, k.alg, status(k), k.createdAt.toISOString(), k.activatesAt.toISOString(), k.retiredAt?.toISOString() ?? '-']);
       return {
         json: {
           keys: all.map((k) => ({
-            kid: k.kid, alg: k.alg, active: k.active,
-            created_at: k.createdAt.toISOString(), retired_at: k.retiredAt?.toISOString() ?? null,
+            kid: k.kid, alg: k.alg, active: k.active, status: status(k),
+            created_at: k.createdAt.toISOString(), activates_at: k.activatesAt.toISOString(), retired_at: k.retiredAt?.toISOString() ?? null,
           })),
         },
-        text: table(['KID', 'ALG', 'STATUS', 'CREATED_AT', 'RETIRED_AT'], rows, 'No signing keys yet (the server creates them on first start).'),
+        text: table(['KID', 'ALG', 'STATUS', 'CREATED_AT', 'ACTIVATES_AT', 'RETIRED_AT'], rows, 'No signing keys yet (the server creates them on first start).'),
       };
     }));
 }
