@@ -62,7 +62,7 @@ export function runCli(env: Record<string, string>, args: string[], options: { s
   });
 }
 
-async function waitForHealth(url: string, child: ChildProcess, output: () => string, timeoutMs: number) {
+export async function waitForHealth(url: string, child: ChildProcess, output: () => string, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output()}`);
@@ -75,6 +75,35 @@ async function waitForHealth(url: string, child: ChildProcess, output: () => str
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`server not healthy after ${timeoutMs} ms:\n${output()}`);
+}
+
+/**
+ * Signals a detached child's whole process group (npm start spawns node), then
+ * waits until every member is gone, not just the direct child: the data folder
+ * and the port are only free then. SIGKILL after 10 s.
+ */
+export async function stopProcessGroup(child: ChildProcess): Promise<void> {
+  const groupAlive = () => {
+    try {
+      process.kill(-child.pid!, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!groupAlive()) return;
+  try {
+    process.kill(-child.pid!, 'SIGTERM');
+  } catch {
+    child.kill('SIGTERM');
+  }
+  const deadline = Date.now() + 10_000;
+  while (groupAlive()) {
+    if (Date.now() > deadline) {
+      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 const tempDataDir = () => mkdtempSync(join(tmpdir(), 'latchkey-e2e-'));
@@ -116,32 +145,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   child.stdout!.on('data', (chunk) => { printed += chunk; });
   child.stderr!.on('data', (chunk) => { printed += chunk; });
   const output = () => printed;
-  const groupAlive = () => {
-    try {
-      process.kill(-child.pid!, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   const stop = async () => {
-    // Signal the whole process group (npm start spawns node), then wait until
-    // every member is gone, not just the direct child: the data folder and the
-    // port are only free then. SIGKILL after 10 s.
-    if (groupAlive()) {
-      try {
-        process.kill(-child.pid!, 'SIGTERM');
-      } catch {
-        child.kill('SIGTERM');
-      }
-      const deadline = Date.now() + 10_000;
-      while (groupAlive()) {
-        if (Date.now() > deadline) {
-          try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
+    await stopProcessGroup(child);
     await database?.drop();
     if (!database && !options.env?.DATA_DIR) rmSync(env.DATA_DIR, { recursive: true, force: true });
   };

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ScriptedBrowser, parseForm, signIn } from '../helpers/browser.ts';
-import { freePort, NODE, ROOT, runCli, type CliResult } from '../helpers/server-process.ts';
+import { freePort, NODE, ROOT, runCli, stopProcessGroup, waitForHealth, type CliResult } from '../helpers/server-process.ts';
 import { createTestDatabase, TEST_REDIS_URL, uniqueRedisPrefix } from '../helpers/services.ts';
 
 export interface TestDatabase {
@@ -71,35 +71,14 @@ export async function launchServer(options: LaunchOptions = {}): Promise<Launche
   child.stderr.on('data', (chunk) => { printed += chunk; });
   const output = () => printed;
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      try {
-        process.kill(-child.pid!, 'SIGTERM');
-      } catch {
-        child.kill('SIGTERM');
-      }
-      const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopProcessGroup(child);
     await owned?.drop();
   };
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  for (;;) {
-    if (child.exitCode !== null) {
-      await stop();
-      throw new Error(`server exited with ${child.exitCode}:\n${output()}`);
-    }
-    try {
-      if ((await fetch(`${origin}/healthz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`server not healthy:\n${output()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  try {
+    await waitForHealth(origin, child, output, options.timeoutMs ?? 60_000);
+  } catch (error) {
+    await stop();
+    throw error;
   }
   const cli = (args: string[], cliOptions?: { stdin?: string }) => runCli(env, args, cliOptions);
   return {
