@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/database.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Account } from './types.ts';
-import { isStorableText } from '../db/text.ts';
+import { isStorableText, isUuid } from '../db/text.ts';
 
 /** An account with its password hash: for the password logic only, never printed. */
 export interface AccountRecord extends Account {
@@ -31,7 +31,6 @@ interface AccountRow {
 }
 
 const COLUMNS = 'id, email, email_verified, name, password_hash, disabled, sessions_revoked_at, created_at, updated_at';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function toRecord(row: AccountRow): AccountRecord {
   return {
@@ -66,7 +65,7 @@ export async function insertAccount(db: Queryable, account: NewAccountRecord): P
 }
 
 export async function findAccountById(db: Queryable, id: string): Promise<AccountRecord | undefined> {
-  if (!UUID.test(id)) return undefined; // Postgres would reject a malformed uuid with an error
+  if (!isUuid(id)) return undefined; // Postgres would reject a malformed uuid with an error
   const { rows } = await db.query<AccountRow>(`SELECT ${COLUMNS} FROM accounts WHERE id = $1`, [id]);
   return rows[0] && toRecord(rows[0]);
 }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/database.ts';
 import { ConflictError } from '../errors.ts';
 import type { Api, NewApi } from './types.ts';
-import { isStorableText } from '../db/text.ts';
+import { isStorableText, isUuid } from '../db/text.ts';
 
 interface ApiRow {
   id: string;
@@ -15,9 +15,6 @@ interface ApiRow {
 }
 
 const COLUMNS = 'id, identifier, name, scopes, access_token_ttl, created_at';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export const isUuid = (value: string): boolean => UUID.test(value);
 
 function toApi(row: ApiRow): Api {
   return {

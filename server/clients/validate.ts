@@ -3,14 +3,12 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { UserError } from '../errors.ts';
 import { AUTH_METHODS, GRANT_TYPES, ID_TOKEN_ALGS, type AuthMethod, type GrantType, type IdTokenAlg, type NewClient } from './types.ts';
-import { LOOPBACK_HOSTS, PRIVATE_USE_SCHEME } from '../protocol/constants.ts';
+import { LOOPBACK_HOSTS, PRIVATE_JWK_MEMBERS, PRIVATE_USE_SCHEME } from '../protocol/constants.ts';
 
 const REFUSED_GRANTS: Record<string, string> = {
   password: 'the password grant is refused: it hands user passwords to the client and is removed by OAuth 2.1; use authorization_code with PKCE',
   implicit: 'the implicit grant is refused: it leaks tokens in URLs and is removed by OAuth 2.1; use authorization_code with PKCE',
 };
-// JWK members that only a private or symmetric key has.
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 /** Absolute, no fragment; https, or http on loopback only, or a native app's reverse-domain scheme. */
 export function validateRedirectUri(uri: string, label = 'redirect URI'): string {

@@ -15,16 +15,15 @@ import type Koa from 'koa';
 import { errors, type Client, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Adapter } from '../adapters/index.ts';
 import type { tokenPolicies } from './token-policies.ts';
+import { PRIVATE_JWK_MEMBERS } from '../protocol/constants.ts';
 
 export const REVOKED_JWT_MODEL = 'RevokedJwtAccessToken';
 
 /** Claim naming a user access token's grant (set by extraTokenClaims in configuration.ts). */
 export const GRANT_ID_CLAIM = 'grant_id';
 
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
-
 export const publicJwk = (jwk: JWK): JWK =>
-  Object.fromEntries(Object.entries(jwk).filter(([name]) => !PRIVATE_MEMBERS.includes(name))) as JWK;
+  Object.fromEntries(Object.entries(jwk).filter(([name]) => !PRIVATE_JWK_MEMBERS.includes(name))) as JWK;
 
 interface Options {
   issuer: string;

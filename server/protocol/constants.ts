@@ -11,3 +11,6 @@ export const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** RFC 8252 §7.1: a native app's private-use URI scheme is a reverse domain name (com.example.app:). */
 export const PRIVATE_USE_SCHEME = /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/;
+
+/** JWK members that only a private or symmetric key has (never published, never accepted as a client's public key). */
+export const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];

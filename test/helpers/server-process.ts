@@ -62,6 +62,15 @@ export function runCli(env: Record<string, string>, args: string[], options: { s
   });
 }
 
+/** `cli` with --json that throws unless it exits 0, returning the parsed output. */
+export function adminCommand(cli: (args: string[], options?: { stdin?: string }) => Promise<CliResult>): RunningServer['admin'] {
+  return async (args, options) => {
+    const result = await cli([...args, '--json'], options);
+    if (result.code !== 0) throw new Error(`latchkey ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
+    return result.json();
+  };
+}
+
 export async function waitForHealth(url: string, child: ChildProcess, output: () => string, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -163,11 +172,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     env,
     output,
     cli,
-    async admin(cliArgs, cliOptions) {
-      const result = await cli([...cliArgs, '--json'], cliOptions);
-      if (result.code !== 0) throw new Error(`latchkey ${cliArgs.join(' ')} failed (${result.code}): ${result.stderr}`);
-      return result.json();
-    },
+    admin: adminCommand(cli),
     stop,
   };
 }

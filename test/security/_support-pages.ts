@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ScriptedBrowser, parseForm, signIn } from '../helpers/browser.ts';
-import { freePort, NODE, ROOT, runCli, stopProcessGroup, waitForHealth, type CliResult } from '../helpers/server-process.ts';
+import { adminCommand, freePort, NODE, ROOT, runCli, stopProcessGroup, waitForHealth, type CliResult } from '../helpers/server-process.ts';
 import { createTestDatabase, TEST_REDIS_URL, uniqueRedisPrefix } from '../helpers/services.ts';
 
 export interface TestDatabase {
@@ -88,11 +88,7 @@ export async function launchServer(options: LaunchOptions = {}): Promise<Launche
     env,
     output,
     cli,
-    async admin(args, cliOptions) {
-      const result = await cli([...args, '--json'], cliOptions);
-      if (result.code !== 0) throw new Error(`latchkey ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
-      return result.json();
-    },
+    admin: adminCommand(cli),
     stop,
   };
 }
