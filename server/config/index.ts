@@ -37,6 +37,13 @@ export interface Config {
     rotatedSecretGrace: number;
   };
   cacheRefreshMs: number;
+  mfa: {
+    policy: 'optional' | 'required';
+    /** Seconds a remembered device skips the second factor; 0 = the option is off. */
+    trustedDeviceTtl: number;
+    /** Seconds after a sign-in factor during which /account changes need no new one. */
+    reauthWindow: number;
+  };
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
 }
 
@@ -91,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rotatedSecretGrace: r.ROTATED_SECRET_GRACE,
     },
     cacheRefreshMs: r.CACHE_REFRESH_INTERVAL * 1000,
+    mfa: { policy: r.MFA_POLICY, trustedDeviceTtl: r.TRUSTED_DEVICE_TTL, reauthWindow: r.ACCOUNT_REAUTH_WINDOW },
     argon2: { memoryCost: r.ARGON2_MEMORY_KIB, timeCost: r.ARGON2_TIME_COST, parallelism: r.ARGON2_PARALLELISM },
   };
   if (config.ttl.refreshIdle > config.ttl.refreshAbsolute) {

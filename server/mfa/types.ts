@@ -1,0 +1,158 @@
+// What the sign-in flow, the account page and the CLI need from the MFA
+// stores, injected (fosite style): each consumer takes only the interfaces it
+// uses. Implementations live beside this file (totp/, webauthn/, recovery/,
+// trusted-devices/, throttle/); SQL in one query module per table.
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+} from '@simplewebauthn/server';
+
+export type FactorKind = 'totp' | 'webauthn';
+
+/** A second factor as the account page and the CLI list it. */
+export interface Factor {
+  id: string;
+  kind: FactorKind;
+  /** Chosen by the user ("Phone", "YubiKey 5C"). */
+  name: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  /** WebAuthn only: a synced (multi-device) passkey rather than a device-bound key. */
+  synced?: boolean;
+}
+
+/** A user-facing refusal (wrong code, unknown key, ...): the message is safe to show. */
+export class MfaError extends Error {
+  override name = 'MfaError';
+  /** A key from views/strings.ts. */
+  readonly messageKey: string;
+  constructor(messageKey: string, detail?: string) {
+    super(detail ?? messageKey);
+    this.messageKey = messageKey;
+  }
+}
+
+export interface TotpSetup {
+  /** Base32 secret, shown as text for manual entry. */
+  secret: string;
+  /** otpauth://totp/... with issuer = the product name. */
+  uri: string;
+  /** The URI as an inline SVG QR code, rendered locally. */
+  qrSvg: string;
+}
+
+export interface TotpFactors {
+  /** A fresh secret and its QR code; nothing is stored until `confirm`. */
+  setup(accountEmail: string): Promise<TotpSetup>;
+  /**
+   * Stores the factor when `code` is right for `secret` (the accepted step is
+   * recorded, so the same code cannot be used to sign in). undefined when wrong.
+   */
+  confirm(accountId: string, name: string, secret: string, code: string): Promise<Factor | undefined>;
+  /**
+   * Checks a code against each of the account's TOTP factors (SHA-1, 6 digits,
+   * 30 s, ±1 step). A step at or before the factor's last used step is refused
+   * (atomic compare-and-set). Returns the factor that matched.
+   */
+  verify(accountId: string, code: string): Promise<Factor | undefined>;
+}
+
+export interface RecoveryCodes {
+  /** Voids the account's codes and returns 10 new ones, in clear, this once. */
+  regenerate(accountId: string): Promise<string[]>;
+  /** Uses a code (any case, spaces and dashes ignored) once. undefined when not valid. */
+  use(accountId: string, code: string): Promise<{ remaining: number } | undefined>;
+  remaining(accountId: string): Promise<number>;
+}
+
+/** The WebAuthn ceremony a challenge belongs to. */
+export type ChallengePurpose = 'register' | 'second-factor' | 'passkey';
+
+export interface WebAuthnCredentials {
+  /**
+   * Options for navigator.credentials.create. The challenge is stored under
+   * `binding` (an interaction uid or a session id) and `purpose`, single use.
+   * Existing credentials of the account are excluded; resident key preferred,
+   * user verification preferred.
+   */
+  registrationOptions(binding: string, account: { id: string; email: string; name: string | null }): Promise<PublicKeyCredentialCreationOptionsJSON>;
+  /** Verifies and stores a new credential (throws MfaError on any failure). */
+  register(binding: string, accountId: string, name: string, response: RegistrationResponseJSON): Promise<Factor>;
+  /**
+   * Options for navigator.credentials.get. With an account: its credentials,
+   * user verification preferred (second factor). Without: discoverable
+   * credentials, user verification required (passkey sign-in).
+   */
+  authenticationOptions(binding: string, purpose: 'second-factor' | 'passkey', accountId?: string): Promise<PublicKeyCredentialRequestOptionsJSON>;
+  /**
+   * Verifies an assertion: challenge consumed once (bound to `binding` and
+   * `purpose`), exact origin and RP ID, counter must grow, UV required for
+   * 'passkey'. For 'second-factor' the credential must belong to `accountId`.
+   * Throws MfaError on any failure.
+   */
+  authenticate(binding: string, purpose: 'second-factor' | 'passkey', response: AuthenticationResponseJSON, accountId?: string): Promise<{ accountId: string; factor: Factor; userVerified: boolean }>;
+}
+
+export interface TrustedDevice {
+  id: string;
+  label: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  expiresAt: Date;
+}
+
+export interface TrustedDevices {
+  /** Remembers this browser for the account; returns the token for its cookie. */
+  remember(accountId: string, label: string, ttlSeconds: number): Promise<{ token: string; expiresAt: Date }>;
+  /** Whether one of the cookie's tokens is a live device of the account (records its use). */
+  isTrusted(accountId: string, tokens: string[]): Promise<boolean>;
+  /** The accounts that the cookie's tokens are live devices of (no use recorded). */
+  accountIdsFor(tokens: string[]): Promise<string[]>;
+  list(accountId: string): Promise<TrustedDevice[]>;
+  forget(accountId: string, id: string): Promise<boolean>;
+  forgetAll(accountId: string): Promise<number>;
+}
+
+/** Factors of an account as a whole: listing, removal, admin reset. */
+export interface FactorDirectory {
+  list(accountId: string): Promise<Factor[]>;
+  hasFactors(accountId: string): Promise<boolean>;
+  /** Removes one factor; when it was the last, the recovery codes go too. false if not found. */
+  remove(accountId: string, factorId: string): Promise<boolean>;
+  /** Removes every factor, recovery code and trusted device; says how many of each. */
+  reset(accountId: string): Promise<{ totp: number; webauthn: number; recoveryCodes: number; trustedDevices: number }>;
+}
+
+/** A throttled attempt: answered with 429 and Retry-After. */
+export class ThrottledError extends Error {
+  override name = 'ThrottledError';
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    super(`too many attempts; retry after ${retryAfterSeconds} s`);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * Failed-attempt limits (rate-limiter-flexible; Redis when REDIS_URL is set).
+ * `check*` throws ThrottledError while blocked; `*Failed` counts a failure
+ * (and throws ThrottledError when that failure starts a block); `*Succeeded`
+ * clears the per-account counters. Blocks grow with repeated blocks and are
+ * capped, so nobody can lock an account for good. Every decision is logged.
+ */
+export interface SignInThrottle {
+  /**
+   * Limits: failures per IP, per account+IP, and per account from all IPs.
+   * `trustedDevice`: the browser holds a remembered device of this account,
+   * so the all-IPs account limit (the one an attacker elsewhere could run up
+   * against a victim) does not apply.
+   */
+  checkPassword(email: string, ip: string, options?: { trustedDevice?: boolean }): Promise<void>;
+  passwordFailed(email: string, ip: string): Promise<void>;
+  passwordSucceeded(email: string, ip: string): Promise<void>;
+  checkSecondFactor(accountId: string, ip: string): Promise<void>;
+  secondFactorFailed(accountId: string, ip: string): Promise<void>;
+  secondFactorSucceeded(accountId: string): Promise<void>;
+}
