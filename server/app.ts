@@ -1,18 +1,24 @@
 // Koa composition: security headers -> static assets -> health -> sign-in
 // pages -> oidc-provider (last; its routes end the response).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.ts';
 import { errorPages } from './http/error-pages.ts';
 import { securityHeaders, setApiSecurityHeaders } from './http/security-headers.ts';
 import { staticFiles } from './http/static-files.ts';
+import { accountRoutes } from './account/routes.ts';
+import type { AccountPageDependencies } from './account/context.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import type { InteractionDependencies } from './interactions/context.ts';
 import { pageContext } from './interactions/context.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
 
-export interface AppDependencies extends InteractionDependencies {
+const SIMPLEWEBAUTHN_BROWSER = fileURLToPath(new URL('../node_modules/@simplewebauthn/browser/dist/bundle/', import.meta.url));
+
+export interface AppDependencies extends Omit<InteractionDependencies, 'accounts'>, Omit<AccountPageDependencies, 'accounts'> {
+  accounts: InteractionDependencies['accounts'] & AccountPageDependencies['accounts'];
   config: Config;
   logger: Logger;
   host: ProviderHost;
@@ -25,6 +31,8 @@ export function createApp(deps: AppDependencies): Koa {
   app.on('error', (error, ctx) => deps.logger.error({ err: error, path: ctx?.path }, 'request failed'));
   app.use(securityHeaders({ https: deps.config.https }));
   app.use(staticFiles());
+  // @simplewebauthn/browser from node_modules: the pages load it from here, never from a CDN.
+  app.use(staticFiles('/static/vendor/simplewebauthn', SIMPLEWEBAUTHN_BROWSER));
   app.use(async (ctx, next) => {
     if (ctx.path !== '/healthz') return next();
     ctx.set('Cache-Control', 'no-store');
@@ -39,6 +47,7 @@ export function createApp(deps: AppDependencies): Koa {
   });
   app.use(errorPages((ctx) => pageContext(deps.config, ctx)));
   app.use(interactionRoutes(deps));
+  app.use(accountRoutes(deps));
   // Everything else is oidc-provider's. Headers set above are already on the
   // Node response; the provider's pages read the CSP nonce from the request
   // (securityHeaders records it there).

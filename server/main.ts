@@ -16,8 +16,11 @@ import { openServerDatabase } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
 import { ensureSigningKeys, loadSigningJwks, longestApiTokenTtl, nextKeyActivation } from './keys/key-store.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
+import { createMfaServices } from './mfa/index.ts';
+import { createSignInProgressStore } from './interactions/sign-in-progress.ts';
 
 const KEY_RECHECK_MS = 60_000; // retired keys leave JWKS once their tokens expired
+const ACCOUNT_SETUP_TTL = 15 * 60; // time to scan a QR code and type its first code on /account
 
 async function start(config: Config) {
   const logger = pino({ level: config.logLevel });
@@ -32,6 +35,7 @@ async function start(config: Config) {
 
   const accounts = createAccountService(db, config);
   await accounts.warmUp();
+  const mfa = createMfaServices({ db, keyring, config, adapterFactory, redis, logger });
   const clients = createClientCache(db);
   const apis = createApiCache(db);
   const host = new ProviderHost({
@@ -41,6 +45,7 @@ async function start(config: Config) {
     apis,
     accounts,
     adapterFactory,
+    hasFactors: (accountId) => mfa.factors.hasFactors(accountId),
     secretHashKey: keyring.secretHash,
     logger,
     loadClients: () => listClients(db),
@@ -95,6 +100,9 @@ async function start(config: Config) {
     passwords: accounts,
     accounts,
     clients,
+    mfa,
+    progress: createSignInProgressStore(adapterFactory('SignInProgress'), keyring.encryption, config.ttl.interaction),
+    setups: createSignInProgressStore(adapterFactory('AccountSetup'), keyring.encryption, ACCOUNT_SETUP_TTL),
     csrfKey: keyring.csrf,
     async healthy() {
       await db.query('SELECT 1');

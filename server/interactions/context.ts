@@ -3,20 +3,28 @@
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
-import type { PasswordAuthenticator, AccountLookup } from '../accounts/types.ts';
+import type { Logger } from 'pino';
+import type { Account, AccountLookup, PasswordAuthenticator } from '../accounts/types.ts';
 import type { ClientLookup } from '../clients/types.ts';
 import type { Config } from '../config/index.ts';
+import type { MfaServices } from '../mfa/index.ts';
 import type { PageContext } from '../../views/layout.ts';
+import type { SignInProgressStore } from './sign-in-progress.ts';
 
 /** What oidc-provider tells a sign-in step about the pending request. */
 export type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 
+export type { MfaServices };
+
 export interface InteractionDependencies {
   config: Config;
+  logger: Logger;
   provider: () => Provider;
   passwords: PasswordAuthenticator;
-  accounts: AccountLookup;
+  accounts: AccountLookup & { findByEmail(email: string): Promise<Account | undefined> };
   clients: ClientLookup;
+  mfa: MfaServices;
+  progress: SignInProgressStore;
   csrfKey: Buffer;
 }
 
@@ -31,4 +39,10 @@ export async function finishStep(deps: InteractionDependencies, ctx: Koa.Context
   const location = await deps.provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: true });
   ctx.status = 303;
   ctx.redirect(location);
+}
+
+/** Post/redirect/get: after a step's POST, show the interaction's current page. */
+export function showCurrentStep(ctx: Koa.Context, uid: string): void {
+  ctx.status = 303;
+  ctx.redirect(`/interaction/${uid}`);
 }

@@ -1,35 +1,79 @@
 // Step "password": email + password. Unknown email, wrong password and a
-// disabled account give the same page, status and (argon2) timing.
+// disabled account give the same page, status and (argon2) timing. Failures
+// are throttled per IP, per account+IP and per account; a browser that holds
+// a remembered device of the account is exempt from the all-IPs account
+// limit, so an attacker elsewhere cannot lock its owner out.
 import type Koa from 'koa';
+import type { Account } from '../accounts/types.ts';
 import { loginPage } from '../../views/login.ts';
 import { t } from '../../views/strings.ts';
 import { csrfToken } from '../http/csrf.ts';
-import { finishStep, pageContext, type InteractionDependencies, type InteractionDetails } from './context.ts';
+import { readDeviceTokens } from '../http/trusted-device-cookie.ts';
+import { mfaMandatory, passwordOnly, passwordOnTrustedDevice } from '../mfa/policy.ts';
+import { ThrottledError } from '../mfa/types.ts';
+import { pageContext, showCurrentStep, type InteractionDependencies } from './context.ts';
+import { finishLogin, rememberAllowed } from './finish-login.ts';
+import type { Flow } from './flow.ts';
+import { answerThrottled } from './throttled.ts';
 
-export const ACR_PASSWORD = 'urn:latchkey:acr:pwd';
-
-export function renderPasswordStep(deps: InteractionDependencies, ctx: Koa.Context, details: InteractionDetails, clientName: string | undefined, p: { email?: string; error?: string } = {}) {
+export async function renderPasswordStep(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow, p: { email?: string; error?: string } = {}) {
+  const hint = flow.details.params.login_hint;
   ctx.type = 'html';
   ctx.body = loginPage(pageContext(deps.config, ctx), {
-    action: `/interaction/${details.uid}/login`,
-    csrfToken: csrfToken(deps.csrfKey, details.uid),
-    email: p.email ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : undefined),
+    action: `/interaction/${flow.uid}/login`,
+    csrfToken: csrfToken(deps.csrfKey, flow.uid),
+    email: p.email ?? (typeof hint === 'string' ? hint : undefined),
     error: p.error,
-    clientName,
+    clientName: flow.client.name,
+    passkey: {
+      action: `/interaction/${flow.uid}/passkey`,
+      options: await deps.mfa.webauthn.authenticationOptions(flow.uid, 'passkey'),
+    },
   });
 }
 
-export async function submitPasswordStep(deps: InteractionDependencies, ctx: Koa.Context, details: InteractionDetails, clientName: string | undefined) {
+async function holdsTrustedDevice(deps: InteractionDependencies, ctx: Koa.Context, email: string): Promise<boolean> {
+  const tokens = readDeviceTokens(ctx, deps.config.https);
+  if (tokens.length === 0) return false;
+  const [accountIds, account] = await Promise.all([deps.mfa.trustedDevices.accountIdsFor(tokens), deps.accounts.findByEmail(email)]);
+  return account !== undefined && accountIds.includes(account.id);
+}
+
+export async function submitPasswordStep(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow) {
   const body = ctx.request.body as Record<string, string | undefined>;
   const email = (body.email ?? '').trim();
   const password = body.password ?? '';
-  const account = email && password ? await deps.passwords.authenticate(email, password) : undefined;
-  if (!account) {
-    ctx.status = 401;
-    renderPasswordStep(deps, ctx, details, clientName, { email, error: t('login.invalid') });
-    return;
+  const { throttle } = deps.mfa;
+  try {
+    await throttle.checkPassword(email, ctx.ip, { trustedDevice: email !== '' && await holdsTrustedDevice(deps, ctx, email) });
+    const account = email && password ? await deps.passwords.authenticate(email, password) : undefined;
+    if (!account) {
+      await throttle.passwordFailed(email, ctx.ip);
+      ctx.status = 401;
+      return await renderPasswordStep(deps, ctx, flow, { email, error: t('login.invalid') });
+    }
+    await throttle.passwordSucceeded(email, ctx.ip);
+    await afterPassword(deps, ctx, flow, account);
+  } catch (error) {
+    if (!(error instanceof ThrottledError)) throw error;
+    const message = answerThrottled(ctx, error.retryAfterSeconds);
+    await renderPasswordStep(deps, ctx, flow, { email, error: message });
+    ctx.status = 429;
   }
-  await finishStep(deps, ctx, {
-    login: { accountId: account.id, amr: ['pwd'], acr: ACR_PASSWORD, remember: true },
-  });
+}
+
+/** The password is right: done, or on to the second factor or enrolment. */
+async function afterPassword(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow, account: Account) {
+  const hasFactors = await deps.mfa.factors.hasFactors(account.id);
+  const mandatory = mfaMandatory({ policy: deps.config.mfa.policy, account, client: flow.client });
+  if (!hasFactors && !mandatory) return finishLogin(deps, ctx, flow, account.id, passwordOnly());
+  if (hasFactors && rememberAllowed(deps, flow)) {
+    const tokens = readDeviceTokens(ctx, deps.config.https);
+    if (tokens.length && await deps.mfa.trustedDevices.isTrusted(account.id, tokens)) {
+      deps.logger.info({ accountId: account.id }, 'second factor skipped: trusted device');
+      return finishLogin(deps, ctx, flow, account.id, passwordOnTrustedDevice());
+    }
+  }
+  await deps.progress.save(flow.uid, { accountId: account.id, amr: ['pwd'] });
+  showCurrentStep(ctx, flow.uid);
 }

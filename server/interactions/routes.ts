@@ -12,8 +12,26 @@ import { INTERACTION_PATH } from '../oidc/configuration.ts';
 import type { InteractionDependencies } from './context.ts';
 import { finishStep } from './context.ts';
 import { grantConsent, renderConsentStep } from './consent-step.ts';
+import { renderEnrolStep, submitKeyEnrolment, submitTotpEnrolment } from './enrol-step.ts';
+import { loadFlow, type Flow } from './flow.ts';
+import { continueAfterNotice, renderNoticeStep } from './notice-step.ts';
+import { submitPasskey } from './passkey-step.ts';
 import { renderPasswordStep, submitPasswordStep } from './password-step.ts';
-import { assertStep, currentStep, StepNotAllowedError } from './state-machine.ts';
+import { renderSecondFactorStep, submitSecondFactorStep } from './second-factor-step.ts';
+import { StepNotAllowedError, type Step } from './state-machine.ts';
+
+type Handler = (deps: InteractionDependencies, ctx: Koa.Context, flow: Flow) => Promise<void>;
+
+/** POST actions: the step each belongs to, and its handler. */
+const ACTIONS: Record<string, [Step, Handler]> = {
+  login: ['password', submitPasswordStep],
+  passkey: ['password', submitPasskey],
+  'second-factor': ['second-factor', submitSecondFactorStep],
+  'enrol/totp': ['enrol', submitTotpEnrolment],
+  'enrol/webauthn': ['enrol', submitKeyEnrolment],
+  continue: ['notice', continueAfterNotice],
+  consent: ['consent', (deps, ctx, flow) => grantConsent(deps, ctx, flow.details)],
+};
 
 export function interactionRoutes(deps: InteractionDependencies): Koa.Middleware {
   const router = new Router({ prefix: INTERACTION_PATH });
@@ -29,45 +47,40 @@ export function interactionRoutes(deps: InteractionDependencies): Koa.Middleware
     }
   });
   // Every form: same origin, a parsed body, and a CSRF token bound to this interaction.
-  router.post('/:uid/:action', requireSameOrigin(deps.config.issuer), formBody(), csrfGuard(deps.csrfKey, (ctx) => ctx.params.uid));
-
-  const load = async (ctx: Koa.Context) => {
-    const details = await deps.provider().interactionDetails(ctx.req, ctx.res);
-    // The cookie must belong to the interaction in the URL.
-    if (details.uid !== ctx.params.uid) throw new errors.SessionNotFound('interaction mismatch');
-    const client = await deps.clients.findById(String(details.params.client_id));
-    return { details, client, clientName: client?.name ?? String(details.params.client_id) };
-  };
+  router.post('/:uid/*action', requireSameOrigin(deps.config.issuer), formBody(), csrfGuard(deps.csrfKey, (ctx) => ctx.params.uid));
 
   router.get('/:uid', async (ctx) => {
-    const { details, client, clientName } = await load(ctx);
+    const flow = await loadFlow(deps, ctx);
     ctx.set('Cache-Control', 'no-store');
-    switch (currentStep(details.prompt.name)) {
+    switch (flow.step) {
       case 'password':
-        return renderPasswordStep(deps, ctx, details, clientName);
+        return renderPasswordStep(deps, ctx, flow);
+      case 'second-factor':
+        return renderSecondFactorStep(deps, ctx, flow);
+      case 'enrol':
+        return renderEnrolStep(deps, ctx, flow);
+      case 'notice':
+        return renderNoticeStep(deps, ctx, flow);
       case 'consent':
-        if (client?.firstParty) return grantConsent(deps, ctx, details);
-        return renderConsentStep(deps, ctx, details, clientName);
+        if (flow.client.firstParty) return grantConsent(deps, ctx, flow.details);
+        return renderConsentStep(deps, ctx, flow.details, flow.client.name);
     }
   });
 
-  router.post('/:uid/login', async (ctx) => {
-    const { details, clientName } = await load(ctx);
-    assertStep(details.prompt.name, 'password');
-    ctx.set('Cache-Control', 'no-store');
-    await submitPasswordStep(deps, ctx, details, clientName);
-  });
-
-  router.post('/:uid/consent', async (ctx) => {
-    const { details } = await load(ctx);
-    assertStep(details.prompt.name, 'consent');
-    await grantConsent(deps, ctx, details);
-  });
-
   router.post('/:uid/abort', async (ctx) => {
-    await load(ctx);
+    await loadFlow(deps, ctx);
+    await deps.progress.clear(ctx.params.uid);
     await finishStep(deps, ctx, { error: 'access_denied', error_description: 'End-User aborted interaction' });
   });
+
+  for (const [action, [step, handler]] of Object.entries(ACTIONS)) {
+    router.post(`/:uid/${action}`, async (ctx) => {
+      const flow = await loadFlow(deps, ctx);
+      if (flow.step !== step) throw new StepNotAllowedError(`the ${step} step is not the current step`);
+      ctx.set('Cache-Control', 'no-store');
+      await handler(deps, ctx, flow);
+    });
+  }
 
   return router.routes() as unknown as Koa.Middleware;
 }

@@ -44,8 +44,11 @@ export interface TotpSetup {
 }
 
 export interface TotpFactors {
-  /** A fresh secret and its QR code; nothing is stored until `confirm`. */
-  setup(accountEmail: string): Promise<TotpSetup>;
+  /**
+   * A fresh secret (or the given one, to show the same QR code again after a
+   * wrong code) with its URI and QR code; nothing is stored until `confirm`.
+   */
+  setup(accountEmail: string, secret?: string): Promise<TotpSetup>;
   /**
    * Stores the factor when `code` is right for `secret` (the accepted step is
    * recorded, so the same code cannot be used to sign in). undefined when wrong.

@@ -10,6 +10,8 @@ import type { Adapter } from '../adapters/index.ts';
 import { CLIENT_AUTH_METHODS, enabledJWA } from './algorithms.ts';
 import { CLAIMS, createFindAccount } from './find-account.ts';
 import { buildInteractionPolicy } from './interaction-policy.ts';
+import { ACR_VALUES } from '../mfa/policy.ts';
+import { signInClientSettings } from './account-client.ts';
 import { providerPages } from './pages.ts';
 import { resourceIndicators } from './resources.ts';
 import { createClientAdapter } from './client-adapter.ts';
@@ -25,6 +27,8 @@ export interface OidcDependencies {
   apis: ApiLookup;
   accounts: AccountLookup;
   adapterFactory: (name: string) => Adapter;
+  /** Does the account have a second factor (server/mfa)? */
+  hasFactors: (accountId: string) => Promise<boolean>;
 }
 
 export const INTERACTION_PATH = '/interaction';
@@ -47,7 +51,11 @@ export function buildConfiguration(deps: OidcDependencies, jwks: JWK[], clients:
     // POST to /auth stays off (oidc-provider's default): enabling it requires
     // SameSite=None session cookies, a weaker CSRF posture than Lax.
     // Only the authorization code flow: no implicit or hybrid response types.
-    responseTypes: ['code'],
+    // `none` (nothing issued) serves only the built-in account page client
+    // (account-client.ts); registered clients get response_types ['code'].
+    responseTypes: ['code', 'none'],
+    // Discovery's acr_values_supported; the sign-in sets acr to one of them.
+    acrValues: ACR_VALUES,
     // PKCE (S256 only in oidc-provider 9) for every client, not just public ones.
     pkce: { required: () => true },
     clientAuthMethods: CLIENT_AUTH_METHODS as ClientAuthMethod[],
@@ -63,7 +71,11 @@ export function buildConfiguration(deps: OidcDependencies, jwks: JWK[], clients:
     },
     interactions: {
       url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`,
-      policy: buildInteractionPolicy(config.ttl.sessionAbsolute),
+      policy: buildInteractionPolicy(config.ttl.sessionAbsolute, {
+        policy: config.mfa.policy,
+        hasFactors: deps.hasFactors,
+        clientSettings: (clientId) => signInClientSettings(deps.clients, clientId, 'Account'),
+      }),
     },
     features: {
       devInteractions: { enabled: false },

@@ -20,6 +20,8 @@ export function createFindAccount(accounts: AccountLookup) {
     if (issuedBeforeRevocation(account, issuedAt)) return undefined;
     return {
       accountId: account.id,
+      // The interaction policy reads MFA settings from it (interaction-policy.ts).
+      profile: account,
       async claims() {
         return {
           sub: account.id,

@@ -1,16 +1,30 @@
 // Which prompts a request needs: oidc-provider's login and consent prompts,
-// plus two reasons to sign in again that it does not know about:
+// plus three reasons to sign in (again) that it does not know about:
 // - an absolute session lifetime (a session idles out by its TTL, but an
 //   active one must still re-authenticate after SESSION_ABSOLUTE_TTL);
 // - a session whose account was disabled, deleted or signed out everywhere
-//   since (findAccount no longer returns it, but the session still names it).
-import { interactionPolicy } from 'oidc-provider';
+//   since (findAccount no longer returns it, but the session still names it);
+// - a session without the second factor that the account, the client or the
+//   global policy requires (step-up: the interaction asks for that factor only).
+import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Account } from '../accounts/types.ts';
+import { satisfiesMfa, secondFactorRequired } from '../mfa/policy.ts';
 
 const { base, Check } = interactionPolicy;
 
-export function buildInteractionPolicy(sessionAbsoluteSeconds: number) {
+export interface MfaPolicyInputs {
+  policy: 'optional' | 'required';
+  hasFactors(accountId: string): Promise<boolean>;
+  clientSettings(clientId: string): Promise<{ requireMfa: boolean; trustedDevices: boolean }>;
+}
+
+/** findAccount's result carries the account record (find-account.ts). */
+const accountOf = (ctx: KoaContextWithOIDC): Account | undefined => (ctx.oidc.account as { profile?: Account } | undefined)?.profile;
+
+export function buildInteractionPolicy(sessionAbsoluteSeconds: number, mfa: MfaPolicyInputs) {
   const policy = base();
-  policy.get('login')!.checks.add(
+  const login = policy.get('login')!;
+  login.checks.add(
     // The error code is what prompt=none answers (OIDC Core 3.1.2.6).
     new Check('session_expired', 'the sign-in session is too old', 'login_required', (ctx) => {
       const { session } = ctx.oidc;
@@ -18,9 +32,23 @@ export function buildInteractionPolicy(sessionAbsoluteSeconds: number) {
       return Date.now() / 1000 - session.loginTs > sessionAbsoluteSeconds ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
     }),
   );
-  policy.get('login')!.checks.add(
+  login.checks.add(
     new Check('account_unavailable', 'the signed-in account is disabled or gone', 'login_required', (ctx) =>
       ctx.oidc.session?.accountId && !ctx.oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT),
+  );
+  login.checks.add(
+    new Check('second_factor_needed', 'a second factor is required', 'login_required', async (ctx) => {
+      const { session, client } = ctx.oidc;
+      const account = accountOf(ctx);
+      if (!session?.accountId || !account || !client) return Check.NO_NEED_TO_PROMPT;
+      const clientSettings = await mfa.clientSettings(client.clientId);
+      const required = secondFactorRequired({
+        policy: mfa.policy,
+        account: { requireMfa: account.requireMfa, hasFactors: await mfa.hasFactors(account.id) },
+        client: clientSettings,
+      });
+      return required && !satisfiesMfa(session, clientSettings) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+    }),
   );
   return policy;
 }

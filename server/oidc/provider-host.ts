@@ -10,6 +10,7 @@ import type { JWK } from 'jose';
 import type { Logger } from 'pino';
 import type { Client } from '../clients/types.ts';
 import { toClientMetadata } from './client-metadata.ts';
+import { accountClientMetadata } from './account-client.ts';
 import { buildConfiguration, type OidcDependencies } from './configuration.ts';
 import { nonceInlineScripts } from '../http/nonce-inline-scripts.ts';
 import { attachAuditLog } from './audit-log.ts';
@@ -80,7 +81,7 @@ export class ProviderHost {
   async #refresh(): Promise<boolean> {
     const [jwks, clients] = await Promise.all([this.#options.loadJwks(), this.#options.loadClients()]);
     if (jwks.length === 0) throw new Error('no signing keys');
-    const metadata = clients.map(toClientMetadata);
+    const metadata = [...clients.map(toClientMetadata), accountClientMetadata(this.#options.config.issuer)];
     const inputs = fingerprint({ kids: jwks.map((k) => k.kid), metadata });
     if (inputs === this.#inputs) return false;
     const { config, logger } = this.#options;

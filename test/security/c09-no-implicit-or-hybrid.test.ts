@@ -2,7 +2,9 @@
 // C09: no implicit or hybrid flows (RFC 9700 §2.1.2, OAuth 2.1): every
 // response_type other than `code` gets unsupported_response_type at the
 // registered redirect_uri, with no token of any kind, even for a signed-in
-// user who would otherwise get tokens at once; discovery offers only `code`.
+// user who would otherwise get tokens at once; discovery offers only `code`
+// (and `none`, which issues nothing and serves only the built-in account page
+// client: a registered client asking for it is refused).
 import test from 'ava';
 import type { ScriptedBrowser } from '../helpers/browser.ts';
 import {
@@ -32,10 +34,18 @@ test.after.always(async () => {
 
 const IMPLICIT_AND_HYBRID = ['token', 'id_token', 'id_token token', 'token id_token', 'code token', 'code id_token', 'code id_token token', 'id_token code'];
 
-test('C09 discovery offers only response_type=code', async (t) => {
+test('C09 discovery offers only response_type=code (and none, which issues nothing)', async (t) => {
   const metadata = await (await fetch(new URL('/.well-known/openid-configuration', fixture.issuer))).json() as Record<string, unknown>;
-  t.deepEqual(metadata.response_types_supported, ['code']);
+  t.deepEqual(metadata.response_types_supported, ['code', 'none']);
   t.false((metadata.grant_types_supported as string[]).includes('implicit'));
+});
+
+test('C09 a registered client cannot use response_type=none', async (t) => {
+  const params = codeFlowParams(fixture, pkce().challenge, { response_type: 'none', nonce: 'n-none' });
+  const response = await browser.request(authorizationUrl(fixture.issuer, params));
+  const location = new URL(response.headers.get('location') ?? '', fixture.issuer);
+  t.is(location.searchParams.get('error'), 'unauthorized_client');
+  t.is(location.searchParams.get('code'), null);
 });
 
 test('C09 control: response_type=code gets a code for the signed-in user', async (t) => {

@@ -1,0 +1,51 @@
+// What the account page needs, injected, and the signed-in session it serves.
+import type Koa from 'koa';
+import type Provider from 'oidc-provider';
+import type { Logger } from 'pino';
+import { issuedBeforeRevocation, type Account, type AccountLookup } from '../accounts/types.ts';
+import type { Config } from '../config/index.ts';
+import type { MfaServices } from '../interactions/context.ts';
+import type { SignInProgressStore } from '../interactions/sign-in-progress.ts';
+import { provedPossession, satisfiesMfa, secondFactorRequired } from '../mfa/policy.ts';
+
+export interface AccountPageDependencies {
+  config: Config;
+  logger: Logger;
+  provider: () => Provider;
+  accounts: AccountLookup & { setPassword(id: string, password: string): Promise<void> };
+  mfa: MfaServices;
+  /** The TOTP secret being set up, per session (encrypted, like a sign-in's own set-up). */
+  setups: SignInProgressStore;
+  csrfKey: Buffer;
+}
+
+export interface AccountSession {
+  /** oidc-provider's session id (its `uid`): binds CSRF tokens and pending set-ups. */
+  sessionUid: string;
+  account: Account;
+  hasFactors: boolean;
+  /** Signed in recently enough, with a second factor when the account has one, to change factors or the password. */
+  fresh: boolean;
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+/** The signed-in account of this browser, or undefined when it must (re-)sign in. */
+export async function loadAccountSession(deps: AccountPageDependencies, ctx: Koa.Context): Promise<AccountSession | undefined> {
+  const session = await deps.provider().Session.get(ctx as never);
+  if (!session.accountId || session.loginTs === undefined) return undefined;
+  if (now() - session.loginTs > deps.config.ttl.sessionAbsolute) return undefined;
+  const account = await deps.accounts.findById(session.accountId);
+  if (!account || account.disabled || issuedBeforeRevocation(account, session.loginTs)) return undefined;
+  const hasFactors = await deps.mfa.factors.hasFactors(account.id);
+  // A session short of the second factor the account needs must step up first.
+  const required = secondFactorRequired({ policy: deps.config.mfa.policy, account: { requireMfa: account.requireMfa, hasFactors }, client: { requireMfa: false } });
+  if (required && !satisfiesMfa(session, { trustedDevices: true })) return undefined;
+  const recent = now() - session.loginTs <= deps.config.mfa.reauthWindow;
+  return {
+    sessionUid: session.uid,
+    account,
+    hasFactors,
+    fresh: recent && (!hasFactors || provedPossession(session.amr)),
+  };
+}

@@ -1,0 +1,163 @@
+// /account: the signed-in user's factors, recovery codes, remembered devices
+// and password. Changing factors or the password needs a fresh second factor
+// (or the password when there is no factor yet): otherwise the browser is
+// sent to re-authenticate (max_age=0) and comes back.
+import Router from '@koa/router';
+import type Koa from 'koa';
+import type { RegistrationResponseJSON } from '@simplewebauthn/server';
+import { accountKeyPage, accountPage, accountTotpPage, passwordChangedPage } from '../../views/account.ts';
+import { recoveryCodesPage } from '../../views/recovery-codes.ts';
+import { t, type StringKey } from '../../views/strings.ts';
+import { UserError } from '../errors.ts';
+import { formBody } from '../http/body.ts';
+import { csrfGuard, csrfToken, requireSameOrigin } from '../http/csrf.ts';
+import { pageContext } from '../interactions/context.ts';
+import { ACCOUNT_CLIENT_ID } from '../oidc/account-client.ts';
+import { MfaError } from '../mfa/types.ts';
+import { loadAccountSession, type AccountPageDependencies, type AccountSession } from './context.ts';
+import { handleCallback, redirectToSignIn, safeNext } from './sign-in.ts';
+
+const MESSAGES: Record<string, StringKey> = { removed: 'account.factorRemoved', forgotten: 'account.deviceForgotten' };
+
+export function accountRoutes(deps: AccountPageDependencies): Koa.Middleware {
+  const router = new Router({ prefix: '/account' });
+  const page = (ctx: Koa.Context) => pageContext(deps.config, ctx);
+  const csrf = (s: AccountSession) => csrfToken(deps.csrfKey, `account:${s.sessionUid}`);
+  const setupKey = (s: AccountSession) => `account:${s.sessionUid}`;
+  const session = (ctx: Koa.Context) => ctx.state.accountSession as AccountSession;
+
+  router.get('/callback', (ctx) => handleCallback(deps, ctx));
+  router.get('/reauth', (ctx) => redirectToSignIn(deps, ctx, safeNext(ctx.query.next), true));
+
+  // Every other route: a signed-in session, no caching; POSTs same-origin with a CSRF token bound to the session.
+  router.use(async (ctx, next) => {
+    ctx.set('Cache-Control', 'no-store');
+    if (ctx.method === 'POST') {
+      await requireSameOrigin(deps.config.issuer)(ctx, async () => {});
+      await formBody()(ctx, async () => {});
+    }
+    const current = await loadAccountSession(deps, ctx);
+    if (!current) return redirectToSignIn(deps, ctx, ctx.method === 'GET' ? ctx.path : '/account');
+    ctx.state.accountSession = current;
+    if (ctx.method === 'POST') return csrfGuard(deps.csrfKey, () => `account:${current.sessionUid}`)(ctx, next);
+    await next();
+  });
+  /** Changes need a fresh factor: otherwise re-authenticate and come back to `back`. */
+  const fresh = (back: string): Koa.Middleware => async (ctx, next) => {
+    if (!session(ctx).fresh) return redirectToSignIn(deps, ctx, back, true);
+    await next();
+  };
+
+  const showOverview = async (ctx: Koa.Context, extra: { message?: string; error?: string } = {}) => {
+    const s = session(ctx);
+    const [factors, recoveryLeft, devices] = await Promise.all([
+      deps.mfa.factors.list(s.account.id), deps.mfa.recoveryCodes.remaining(s.account.id), deps.mfa.trustedDevices.list(s.account.id),
+    ]);
+    ctx.type = 'html';
+    ctx.body = accountPage(page(ctx), {
+      email: s.account.email, csrfToken: csrf(s), factors, recoveryLeft, devices, ...extra,
+      signOutUrl: `/session/end?client_id=${ACCOUNT_CLIENT_ID}`,
+    });
+  };
+  const back = (ctx: Koa.Context, message?: string) => {
+    ctx.status = 303;
+    ctx.redirect(message ? `/account?done=${message}` : '/account');
+  };
+  /** After a factor is added: the first one brings recovery codes, shown once. */
+  const factorAdded = async (ctx: Koa.Context, hadFactors: boolean, name: string) => {
+    const s = session(ctx);
+    await deps.setups.clear(setupKey(s));
+    deps.logger.info({ accountId: s.account.id }, 'second factor added on the account page');
+    if (hadFactors) return showOverview(ctx, { message: t('account.factorAdded', { name }) });
+    const codes = await deps.mfa.recoveryCodes.regenerate(s.account.id);
+    ctx.type = 'html';
+    ctx.body = recoveryCodesPage(page(ctx), codes, { link: '/account' });
+  };
+
+  router.get('/', async (ctx) => {
+    const done = typeof ctx.query.done === 'string' ? MESSAGES[ctx.query.done] : undefined;
+    await showOverview(ctx, { message: done && t(done) });
+  });
+
+  const showTotpSetup = async (ctx: Koa.Context, error?: string) => {
+    const s = session(ctx);
+    const pending = await deps.setups.get(setupKey(s));
+    const setup = await deps.mfa.totp.setup(s.account.email, pending?.pendingTotpSecret);
+    await deps.setups.save(setupKey(s), { accountId: s.account.id, amr: [], pendingTotpSecret: setup.secret });
+    ctx.type = 'html';
+    ctx.body = accountTotpPage(page(ctx), { action: '/account/totp', csrfToken: csrf(s), secret: setup.secret, qrSvg: setup.qrSvg, error });
+  };
+  router.get('/totp', fresh('/account/totp'), (ctx) => showTotpSetup(ctx));
+  router.post('/totp', fresh('/account/totp'), async (ctx) => {
+    const s = session(ctx);
+    const body = ctx.request.body ?? {};
+    const pending = await deps.setups.get(setupKey(s));
+    const secret = pending?.accountId === s.account.id ? pending.pendingTotpSecret : undefined;
+    const factor = secret ? await deps.mfa.totp.confirm(s.account.id, body.name ?? '', secret, body.code ?? '') : undefined;
+    if (!factor) {
+      ctx.status = 401;
+      return showTotpSetup(ctx, t('mfa.invalidCode'));
+    }
+    await factorAdded(ctx, s.hasFactors, factor.name);
+  });
+
+  const showKeySetup = async (ctx: Koa.Context, error?: string) => {
+    const s = session(ctx);
+    ctx.type = 'html';
+    ctx.body = accountKeyPage(page(ctx), { csrfToken: csrf(s), error, options: await deps.mfa.webauthn.registrationOptions(setupKey(s), s.account) });
+  };
+  router.get('/security-keys', fresh('/account/security-keys'), (ctx) => showKeySetup(ctx));
+  router.post('/security-keys', fresh('/account/security-keys'), async (ctx) => {
+    const s = session(ctx);
+    const body = ctx.request.body ?? {};
+    try {
+      const response = JSON.parse(body.webauthn_response ?? '') as RegistrationResponseJSON;
+      const factor = await deps.mfa.webauthn.register(setupKey(s), s.account.id, body.name ?? '', response);
+      await factorAdded(ctx, s.hasFactors, factor.name);
+    } catch (error) {
+      if (!(error instanceof MfaError) && !(error instanceof SyntaxError)) throw error;
+      ctx.status = 400;
+      await showKeySetup(ctx, t(error instanceof MfaError ? error.messageKey as StringKey : 'mfa.webauthn.failed'));
+    }
+  });
+
+  router.post('/factors/:id/remove', fresh('/account'), async (ctx) => {
+    const s = session(ctx);
+    if (!(await deps.mfa.factors.remove(s.account.id, ctx.params.id))) ctx.throw(404);
+    deps.logger.info({ accountId: s.account.id }, 'second factor removed on the account page');
+    back(ctx, 'removed');
+  });
+
+  router.post('/recovery-codes', fresh('/account'), async (ctx) => {
+    const s = session(ctx);
+    if (!s.hasFactors) return back(ctx);
+    const codes = await deps.mfa.recoveryCodes.regenerate(s.account.id);
+    ctx.type = 'html';
+    ctx.body = recoveryCodesPage(page(ctx), codes, { link: '/account' });
+  });
+
+  // Forgetting a device only lowers trust: no fresh factor needed.
+  router.post('/devices/:id/forget', async (ctx) => {
+    const s = session(ctx);
+    if (!(await deps.mfa.trustedDevices.forget(s.account.id, ctx.params.id))) ctx.throw(404);
+    back(ctx, 'forgotten');
+  });
+
+  router.post('/password', fresh('/account'), async (ctx) => {
+    const s = session(ctx);
+    try {
+      await deps.accounts.setPassword(s.account.id, ctx.request.body?.new_password ?? '');
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      ctx.status = 400;
+      return showOverview(ctx, { error: error.message });
+    }
+    // The new password signs out every session (accounts service) and forgets every remembered device.
+    await deps.mfa.trustedDevices.forgetAll(s.account.id);
+    deps.logger.info({ accountId: s.account.id }, 'password changed on the account page');
+    ctx.type = 'html';
+    ctx.body = passwordChangedPage(page(ctx));
+  });
+
+  return router.routes() as unknown as Koa.Middleware;
+}

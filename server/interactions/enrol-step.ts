@@ -1,0 +1,63 @@
+// Step "enrol": MFA is mandatory (policy, client or account) and the account
+// has no factor yet: it adds one inside the sign-in, then sees its recovery
+// codes (step "notice") before the sign-in finishes.
+import type Koa from 'koa';
+import type { RegistrationResponseJSON } from '@simplewebauthn/server';
+import { enrolPage } from '../../views/enrol.ts';
+import { t, type StringKey } from '../../views/strings.ts';
+import { csrfToken } from '../http/csrf.ts';
+import { withSecondFactor, type SecondFactorMethod } from '../mfa/policy.ts';
+import { MfaError } from '../mfa/types.ts';
+import { pageContext, showCurrentStep, type InteractionDependencies } from './context.ts';
+import { provenAmr, type Flow } from './flow.ts';
+
+export async function renderEnrolStep(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow, errors: { totp?: string; key?: string } = {}) {
+  const account = flow.account!;
+  // Keep one secret per interaction so a wrong code shows the same QR code again.
+  const setup = await deps.mfa.totp.setup(account.email, flow.progress?.pendingTotpSecret);
+  await deps.progress.save(flow.uid, { accountId: account.id, amr: provenAmr(flow), ...flow.progress, pendingTotpSecret: setup.secret });
+  const csrf = csrfToken(deps.csrfKey, flow.uid);
+  ctx.type = 'html';
+  ctx.body = enrolPage(pageContext(deps.config, ctx), {
+    totp: { action: `/interaction/${flow.uid}/enrol/totp`, csrfToken: csrf, secret: setup.secret, qrSvg: setup.qrSvg, error: errors.totp },
+    key: { action: `/interaction/${flow.uid}/enrol/webauthn`, csrfToken: csrf, error: errors.key },
+    webauthnOptions: await deps.mfa.webauthn.registrationOptions(flow.uid, account),
+  });
+}
+
+/** The first factor is in: issue recovery codes and show them before finishing. */
+async function enrolled(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow, method: SecondFactorMethod) {
+  const accountId = flow.account!.id;
+  const codes = await deps.mfa.recoveryCodes.regenerate(accountId);
+  deps.logger.info({ accountId, kind: method.kind }, 'second factor enrolled during sign-in');
+  await deps.progress.save(flow.uid, {
+    accountId, amr: provenAmr(flow), result: withSecondFactor(method, provenAmr(flow)), notice: { kind: 'recovery-codes', codes },
+  });
+  showCurrentStep(ctx, flow.uid);
+}
+
+export async function submitTotpEnrolment(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow) {
+  const body = ctx.request.body as Record<string, string | undefined>;
+  const secret = flow.progress?.pendingTotpSecret;
+  const factor = secret ? await deps.mfa.totp.confirm(flow.account!.id, body.name ?? '', secret, body.code ?? '') : undefined;
+  if (!factor) {
+    ctx.status = 401;
+    return renderEnrolStep(deps, ctx, flow, { totp: t('mfa.invalidCode') });
+  }
+  await enrolled(deps, ctx, flow, { kind: 'totp' });
+}
+
+export async function submitKeyEnrolment(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow) {
+  const body = ctx.request.body as Record<string, string | undefined>;
+  try {
+    const response = JSON.parse(body.webauthn_response ?? '') as RegistrationResponseJSON;
+    const factor = await deps.mfa.webauthn.register(flow.uid, flow.account!.id, body.name ?? '', response);
+    // Creating the credential proved possession of the authenticator.
+    await enrolled(deps, ctx, flow, { kind: 'webauthn', synced: factor.synced ?? false, userVerified: false });
+  } catch (error) {
+    if (!(error instanceof MfaError) && !(error instanceof SyntaxError)) throw error;
+    ctx.status = 400;
+    const key = error instanceof MfaError ? error.messageKey as StringKey : 'mfa.webauthn.failed';
+    await renderEnrolStep(deps, ctx, flow, { key: t(key) });
+  }
+}

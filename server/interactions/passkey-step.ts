@@ -1,0 +1,27 @@
+// Passkey sign-in from the password step: a discoverable credential with
+// user verification is both factors at once.
+import type Koa from 'koa';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import { t } from '../../views/strings.ts';
+import { passkeyOnly } from '../mfa/policy.ts';
+import { MfaError } from '../mfa/types.ts';
+import type { InteractionDependencies } from './context.ts';
+import { finishLogin } from './finish-login.ts';
+import type { Flow } from './flow.ts';
+import { renderPasswordStep } from './password-step.ts';
+
+export async function submitPasskey(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow) {
+  const body = ctx.request.body as Record<string, string | undefined>;
+  try {
+    const response = JSON.parse(body.webauthn_response ?? '') as AuthenticationResponseJSON;
+    const { accountId, factor } = await deps.mfa.webauthn.authenticate(flow.uid, 'passkey', response);
+    const account = await deps.accounts.findById(accountId);
+    if (!account || account.disabled) throw new MfaError('login.passkeyFailed', 'account disabled or gone');
+    await finishLogin(deps, ctx, flow, accountId, passkeyOnly({ synced: factor.synced ?? false }));
+  } catch (error) {
+    if (!(error instanceof MfaError) && !(error instanceof SyntaxError)) throw error;
+    deps.logger.info({ reason: error.message }, 'passkey sign-in refused');
+    ctx.status = 401;
+    await renderPasswordStep(deps, ctx, flow, { error: t('login.passkeyFailed') });
+  }
+}

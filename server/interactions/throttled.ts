@@ -1,0 +1,17 @@
+// A throttled attempt: 429 with Retry-After and a message saying how long.
+import type Koa from 'koa';
+import { t } from '../../views/strings.ts';
+
+export function throttledMessage(retryAfterSeconds: number): string {
+  const wait = retryAfterSeconds >= 120
+    ? t('throttle.minutes', { n: Math.ceil(retryAfterSeconds / 60) })
+    : retryAfterSeconds >= 60 ? t('throttle.minute') : t('throttle.seconds', { n: retryAfterSeconds });
+  return t('throttle.message', { wait });
+}
+
+/** Sets the status and header; returns the message for the page. */
+export function answerThrottled(ctx: Koa.Context, retryAfterSeconds: number): string {
+  ctx.status = 429;
+  ctx.set('Retry-After', String(retryAfterSeconds));
+  return throttledMessage(retryAfterSeconds);
+}

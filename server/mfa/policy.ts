@@ -1,0 +1,84 @@
+// Who must give a second factor, and what a sign-in proved (acr/amr).
+// Pure decisions: the interaction policy, the sign-in steps and the account
+// page all ask these, so the answer is the same everywhere.
+
+/** acr values (discovery lists them as acr_values_supported). */
+export const ACR_PASSWORD = 'urn:latchkey:acr:pwd';
+export const ACR_MFA = 'urn:latchkey:acr:mfa';
+export const ACR_VALUES = [ACR_PASSWORD, ACR_MFA];
+
+/**
+ * amr values (RFC 8176). A recovery code is a one-time password (`otp`); a
+ * WebAuthn key is `hwk` when bound to its device, `swk` when it is a synced
+ * passkey; `user` when the authenticator verified the user (PIN or
+ * biometric); `mfa` when two factors were proven.
+ */
+export type AmrValue = 'pwd' | 'otp' | 'hwk' | 'swk' | 'user' | 'mfa';
+
+/** amr entries that prove a possession factor in this sign-in itself. */
+const POSSESSION = new Set(['otp', 'hwk', 'swk']);
+
+export type SecondFactorMethod = { kind: 'totp' } | { kind: 'recovery' } | { kind: 'webauthn'; synced: boolean; userVerified: boolean };
+
+export interface SignInResult {
+  acr: string;
+  amr: AmrValue[];
+}
+
+const keyAmr = (method: { synced: boolean; userVerified: boolean }): AmrValue[] =>
+  [method.synced ? 'swk' : 'hwk', ...(method.userVerified ? ['user' as const] : [])];
+
+/** Password alone. */
+export const passwordOnly = (): SignInResult => ({ acr: ACR_PASSWORD, amr: ['pwd'] });
+
+/**
+ * A second factor on top of what was proven before: the password in this
+ * flow, or the session's own sign-in for a step-up.
+ */
+export function withSecondFactor(method: SecondFactorMethod, before: readonly string[] = ['pwd']): SignInResult {
+  const factor: AmrValue[] = method.kind === 'webauthn' ? keyAmr(method) : ['otp'];
+  const amr = new Set([...before.filter((v) => v !== 'mfa'), ...factor, 'mfa']);
+  return { acr: ACR_MFA, amr: [...amr] as AmrValue[] };
+}
+
+/** A passkey alone: possession of the key plus the authenticator's user verification. */
+export const passkeyOnly = (method: { synced: boolean }): SignInResult =>
+  ({ acr: ACR_MFA, amr: [...keyAmr({ synced: method.synced, userVerified: true }), 'mfa'] });
+
+/** Password on a remembered device: the device stands in for the second factor. */
+export const passwordOnTrustedDevice = (): SignInResult => ({ acr: ACR_MFA, amr: ['pwd', 'mfa'] });
+
+/** Did this session prove a possession factor (not a remembered device)? */
+export const provedPossession = (amr: readonly string[] | undefined): boolean => (amr ?? []).some((v) => POSSESSION.has(v));
+
+/**
+ * Does a session's sign-in satisfy two factors? A remembered device counts
+ * unless the client turned trusted devices off.
+ */
+export function satisfiesMfa(session: { acr?: string; amr?: readonly string[] }, client: { trustedDevices: boolean }): boolean {
+  if (provedPossession(session.amr)) return true;
+  return client.trustedDevices && session.acr === ACR_MFA;
+}
+
+export interface MfaInputs {
+  policy: 'optional' | 'required';
+  account: { requireMfa: boolean; hasFactors: boolean };
+  client: { requireMfa: boolean };
+}
+
+/**
+ * Must this sign-in include a second factor? Always when the account has one;
+ * otherwise when the global policy, the client or the account requires it
+ * (the user then enrols during sign-in). So acr_values=ACR_MFA needs no rule
+ * of its own: a session that signed in with the password alone before the
+ * account had a factor steps up, and an account without any factor is
+ * answered with acr pwd (acr_values is a voluntary request, OIDC Core 5.5.1.1).
+ */
+export function secondFactorRequired(input: MfaInputs): boolean {
+  if (input.account.hasFactors) return true;
+  return mfaMandatory(input);
+}
+
+/** Must the user have a factor at all (enrolment inside sign-in when missing)? */
+export const mfaMandatory = (input: { policy: MfaInputs['policy']; account: { requireMfa: boolean }; client: { requireMfa: boolean } }): boolean =>
+  input.policy === 'required' || input.client.requireMfa || input.account.requireMfa;

@@ -1,0 +1,42 @@
+import test from 'ava';
+import {
+  ACR_MFA, ACR_PASSWORD, mfaMandatory, passkeyOnly, passwordOnly, passwordOnTrustedDevice, provedPossession,
+  satisfiesMfa, secondFactorRequired, withSecondFactor,
+} from '../../server/mfa/policy.ts';
+
+const inputs = (o: { policy?: 'optional' | 'required'; user?: boolean; factors?: boolean; client?: boolean } = {}) => ({
+  policy: o.policy ?? 'optional',
+  account: { requireMfa: o.user ?? false, hasFactors: o.factors ?? false },
+  client: { requireMfa: o.client ?? false },
+});
+
+test('a second factor is required when the account has one, or by policy, client or user', (t) => {
+  t.false(secondFactorRequired(inputs()));
+  t.true(secondFactorRequired(inputs({ factors: true })));
+  t.true(secondFactorRequired(inputs({ policy: 'required' })));
+  t.true(secondFactorRequired(inputs({ client: true })));
+  t.true(secondFactorRequired(inputs({ user: true })));
+  t.false(mfaMandatory(inputs({ factors: true })), 'having a factor does not make enrolment mandatory');
+});
+
+test('acr/amr say what happened (RFC 8176 values)', (t) => {
+  t.deepEqual(passwordOnly(), { acr: ACR_PASSWORD, amr: ['pwd'] });
+  t.deepEqual(withSecondFactor({ kind: 'totp' }), { acr: ACR_MFA, amr: ['pwd', 'otp', 'mfa'] });
+  t.deepEqual(withSecondFactor({ kind: 'recovery' }).amr, ['pwd', 'otp', 'mfa']);
+  t.deepEqual(withSecondFactor({ kind: 'webauthn', synced: false, userVerified: true }).amr, ['pwd', 'hwk', 'user', 'mfa']);
+  t.deepEqual(withSecondFactor({ kind: 'webauthn', synced: true, userVerified: false }).amr, ['pwd', 'swk', 'mfa']);
+  t.deepEqual(passkeyOnly({ synced: false }), { acr: ACR_MFA, amr: ['hwk', 'user', 'mfa'] });
+  t.deepEqual(passwordOnTrustedDevice(), { acr: ACR_MFA, amr: ['pwd', 'mfa'] });
+  // A step-up keeps what the session proved before.
+  t.deepEqual(withSecondFactor({ kind: 'totp' }, ['hwk', 'user', 'mfa']).amr, ['hwk', 'user', 'otp', 'mfa']);
+});
+
+test('a remembered device satisfies MFA unless the client turned trusted devices off', (t) => {
+  const device = passwordOnTrustedDevice();
+  t.true(satisfiesMfa(device, { trustedDevices: true }));
+  t.false(satisfiesMfa(device, { trustedDevices: false }));
+  t.true(satisfiesMfa(withSecondFactor({ kind: 'totp' }), { trustedDevices: false }));
+  t.false(satisfiesMfa(passwordOnly(), { trustedDevices: true }));
+  t.false(provedPossession(device.amr));
+  t.false(provedPossession(undefined));
+});

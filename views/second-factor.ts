@@ -1,0 +1,51 @@
+// Sign-in step "second-factor": a TOTP code, a security key or passkey, or a
+// recovery code, in one form so the page offers each as an alternative.
+import { html } from './html.ts';
+import { layout, type PageContext } from './layout.ts';
+import { csrfField, errorAlert, webauthnError, webauthnScripts } from './mfa-parts.ts';
+import { t } from './strings.ts';
+
+export interface SecondFactorParams {
+  action: string;
+  csrfToken: string;
+  accountEmail: string;
+  hasTotp: boolean;
+  /** Present when the account has WebAuthn credentials. */
+  webauthnOptions?: unknown;
+  /** Days a remembered device lasts; absent when the option is off for this client. */
+  rememberDays?: number;
+  error?: string;
+}
+
+export function secondFactorPage(ctx: PageContext, p: SecondFactorParams): string {
+  const body = html`
+<p class="lead">${t('mfa.lead', { account: p.accountEmail })}</p>
+${errorAlert(p.error)}
+${webauthnError()}
+<form method="post" action="${p.action}" id="second-factor-form" data-method="webauthn">
+${csrfField(p.csrfToken)}
+<input type="hidden" name="webauthn_response" value="">
+${p.hasTotp && html`
+<div class="field">
+<label for="code">${t('mfa.code')}</label>
+<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" maxlength="7" autofocus>
+</div>`}
+${p.rememberDays !== undefined && html`
+<div class="field checkbox">
+<input type="checkbox" id="remember-device" name="remember_device" value="1">
+<label for="remember-device">${t('mfa.remember', { days: p.rememberDays })}</label>
+</div>`}
+${p.hasTotp && html`<button type="submit" class="button primary" name="method" value="totp">${t('mfa.verify')}</button>`}
+${p.webauthnOptions !== undefined && html`<button type="button" class="button ${p.hasTotp ? 'secondary' : 'primary'}" id="security-key" data-webauthn="authenticate" data-error="${t('mfa.webauthn.failed')}">${t('mfa.securityKey')}</button>`}
+<details class="recovery"${p.hasTotp || p.webauthnOptions !== undefined ? '' : html` open`}>
+<summary>${t('mfa.recoveryHeading')}</summary>
+<div class="field">
+<label for="recovery-code">${t('mfa.recoveryCode')}</label>
+<input id="recovery-code" name="recovery_code" autocomplete="off" autocapitalize="none" spellcheck="false" maxlength="40">
+</div>
+<button type="submit" class="button secondary" name="method" value="recovery">${t('mfa.useRecovery')}</button>
+</details>
+</form>
+${p.webauthnOptions !== undefined && webauthnScripts(p.webauthnOptions)}`;
+  return layout(ctx, t('mfa.title'), body);
+}
