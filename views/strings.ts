@@ -31,6 +31,7 @@ export const strings = {
     'mfa.invalidRecovery': 'That recovery code is not valid or was already used.',
     'mfa.webauthn.failed': 'The security key could not be verified. Try again.',
     'mfa.webauthn.unknown': 'This security key is not registered to your account.',
+    'mfa.webauthn.duplicate': 'This security key is already registered.',
     'mfa.webauthn.unsupported': 'This browser cannot use security keys or passkeys.',
     'mfa.recoveryLeft': 'You signed in with a recovery code. You have {n} recovery codes left.',
     'mfa.recoveryLow': 'Generate new recovery codes on your account page soon.',

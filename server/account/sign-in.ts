@@ -12,7 +12,11 @@ const SAFE_NEXT = /^\/account(\/[a-z-]+)*$/;
 
 export const safeNext = (next: unknown): string => (typeof next === 'string' && SAFE_NEXT.test(next) ? next : '/account');
 
-/** Sends the browser to sign in; `reauthenticate` asks for a fresh factor (max_age=0). */
+/**
+ * Sends the browser to sign in. `reauthenticate` asks for a fresh factor:
+ * max_age=1 (max_age=0 would be prompt=login, the password again) makes a
+ * session with a second factor give just that factor again.
+ */
 export function redirectToSignIn(deps: AccountPageDependencies, ctx: Koa.Context, next: string, reauthenticate = false): void {
   const state = randomSecret(16);
   ctx.cookies.set(STATE_COOKIE, `${state}.${safeNext(next)}`, {
@@ -25,7 +29,7 @@ export function redirectToSignIn(deps: AccountPageDependencies, ctx: Koa.Context
     scope: 'openid',
     redirect_uri: `${deps.config.issuer}${ACCOUNT_CALLBACK_PATH}`,
     state,
-    ...(reauthenticate ? { max_age: '0' } : {}),
+    ...(reauthenticate ? { max_age: '1' } : {}),
   }).toString();
   ctx.status = 303;
   ctx.redirect(url.href);

@@ -3,7 +3,13 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { issuedBeforeRevocation, lineageIssuedAt, type AccountLookup } from '../accounts/types.ts';
 
 export const CLAIMS = {
-  openid: ['sub'],
+  acr: null,
+  amr: null,
+  auth_time: null,
+  sid: null,
+  // Every ID token says how (acr, amr) and when (auth_time) the user signed
+  // in, asked for or not: apps enforce their own MFA rules from them.
+  openid: ['sub', 'acr', 'amr', 'auth_time'],
   email: ['email', 'email_verified'],
   profile: ['name', 'updated_at'],
 };

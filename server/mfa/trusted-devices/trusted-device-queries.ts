@@ -1,0 +1,73 @@
+// SQL for the `trusted_devices` table: keyed hashes of the cookie tokens only.
+import type { Queryable } from '../../db/database.ts';
+import { isUuid } from '../../db/text.ts';
+import type { TrustedDevice } from '../types.ts';
+
+interface DeviceRow {
+  id: string;
+  account_id: string;
+  label: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  expires_at: Date;
+}
+
+const COLUMNS = 'id, account_id, label, created_at, last_used_at, expires_at';
+
+const toDevice = (row: DeviceRow): TrustedDevice => ({
+  id: row.id,
+  label: row.label,
+  createdAt: row.created_at,
+  lastUsedAt: row.last_used_at,
+  expiresAt: row.expires_at,
+});
+
+export async function insertTrustedDevice(
+  db: Queryable, device: { id: string; accountId: string; tokenHash: string; label: string; ttlSeconds: number },
+): Promise<TrustedDevice> {
+  // Housekeeping on the way: the account's expired devices can go.
+  await db.query('DELETE FROM trusted_devices WHERE account_id = $1 AND expires_at <= now()', [device.accountId]);
+  const { rows } = await db.query<DeviceRow>(
+    `INSERT INTO trusted_devices (id, account_id, token_hash, label, expires_at)
+     VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) RETURNING ${COLUMNS}`,
+    [device.id, device.accountId, device.tokenHash, device.label, device.ttlSeconds],
+  );
+  return toDevice(rows[0]);
+}
+
+/** Records the use of the account's first live device among `hashes`; false when there is none. */
+export async function touchTrustedDevice(db: Queryable, accountId: string, hashes: string[]): Promise<boolean> {
+  if (!isUuid(accountId) || hashes.length === 0) return false;
+  const { rowCount } = await db.query(
+    `UPDATE trusted_devices SET last_used_at = now()
+     WHERE account_id = $1 AND token_hash = ANY($2::text[]) AND expires_at > now() RETURNING id`,
+    [accountId, hashes],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+export async function accountsOfTrustedDevices(db: Queryable, hashes: string[]): Promise<string[]> {
+  if (hashes.length === 0) return [];
+  const { rows } = await db.query<{ account_id: string }>(
+    'SELECT DISTINCT account_id FROM trusted_devices WHERE token_hash = ANY($1::text[]) AND expires_at > now()', [hashes]);
+  return rows.map((row) => row.account_id);
+}
+
+export async function listTrustedDevices(db: Queryable, accountId: string): Promise<TrustedDevice[]> {
+  if (!isUuid(accountId)) return [];
+  const { rows } = await db.query<DeviceRow>(
+    `SELECT ${COLUMNS} FROM trusted_devices WHERE account_id = $1 AND expires_at > now() ORDER BY created_at DESC, id`, [accountId]);
+  return rows.map(toDevice);
+}
+
+export async function deleteTrustedDevice(db: Queryable, accountId: string, id: string): Promise<boolean> {
+  if (!isUuid(accountId) || !isUuid(id)) return false;
+  const { rowCount } = await db.query('DELETE FROM trusted_devices WHERE id = $1 AND account_id = $2', [id, accountId]);
+  return (rowCount ?? 0) > 0;
+}
+
+export async function deleteTrustedDevices(db: Queryable, accountId: string): Promise<number> {
+  if (!isUuid(accountId)) return 0;
+  const { rowCount } = await db.query('DELETE FROM trusted_devices WHERE account_id = $1', [accountId]);
+  return rowCount ?? 0;
+}

@@ -1,0 +1,162 @@
+// Failed sign-in limits on the in-process store: blocks after N failures,
+// blocks that double and stop at a cap, the remembered-device exemption, and
+// resets on success. (Shared counts over Redis: test/integration/mfa-stores.test.ts.)
+import test from 'ava';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { createSignInThrottle, emailKey, ipKey } from '../../server/mfa/throttle/sign-in-throttle.ts';
+import { blockSeconds, DEFAULT_LIMITS, type ThrottleLimits } from '../../server/mfa/throttle/limits.ts';
+import { ThrottledError } from '../../server/mfa/types.ts';
+
+interface LogLine { level: number; msg: string; limiter?: string; remaining?: number; retryAfterSeconds?: number; ip?: string }
+
+function throttle(limits: Partial<ThrottleLimits> = {}) {
+  const lines: LogLine[] = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(JSON.parse(line)); } });
+  return { throttle: createSignInThrottle({ keyPrefix: 'test:', logger, limits }), lines };
+}
+
+/** The ThrottledError a call throws, or undefined when it does not throw. */
+async function refusal(promise: Promise<void>): Promise<ThrottledError | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    if (error instanceof ThrottledError) return error;
+    throw error;
+  }
+}
+
+test('five failed passwords for one account from one IP block it there for a minute', async (t) => {
+  const { throttle: th, lines } = throttle();
+  for (let i = 1; i <= 4; i++) {
+    await th.checkPassword('ann@example.com', '192.0.2.1');
+    t.is(await refusal(th.passwordFailed('ann@example.com', '192.0.2.1')), undefined, `failure ${i}`);
+  }
+  const started = await refusal(th.passwordFailed('ann@example.com', '192.0.2.1'));
+  t.is(started?.retryAfterSeconds, 60);
+  const refused = await refusal(th.checkPassword('ann@example.com', '192.0.2.1'));
+  t.true(refused instanceof ThrottledError);
+  t.true(Number.isInteger(refused!.retryAfterSeconds) && refused!.retryAfterSeconds >= 59 && refused!.retryAfterSeconds <= 60);
+  // Same account elsewhere, another account here: not blocked.
+  await t.notThrowsAsync(th.checkPassword('ann@example.com', '198.51.100.7'));
+  await t.notThrowsAsync(th.checkPassword('bob@example.com', '192.0.2.1'));
+
+  const counted = lines.filter((l) => l.msg === 'throttle: failure counted' && l.limiter === 'accountIp');
+  t.deepEqual(counted.map((l) => l.remaining), [4, 3, 2, 1, 0]);
+  const blocked = lines.find((l) => l.msg === 'throttle: blocked');
+  t.like(blocked, { level: 40, limiter: 'accountIp', retryAfterSeconds: 60, ip: '192.0.2.1' });
+  t.like(lines.find((l) => l.msg === 'throttle: refused while blocked'), { level: 30, limiter: 'accountIp' });
+  t.false(JSON.stringify(lines).includes('ann@example.com'));
+});
+
+test('the email is normalised: case, spaces and Unicode forms share one count', async (t) => {
+  const { throttle: th } = throttle({ accountIp: { points: 3, duration: 900, block: 60, maxBlock: 900 } });
+  await th.passwordFailed('Ann@Example.com', '192.0.2.1');
+  await th.passwordFailed('  ann@example.COM ', '192.0.2.1');
+  t.truthy(await refusal(th.passwordFailed('ａｎｎ@example.com', '192.0.2.1'))); // fullwidth, NFKC folds it
+  t.truthy(await refusal(th.checkPassword('ann@example.com', '192.0.2.1')));
+  t.is(emailKey(' ANN@example.com'), emailKey('ann@example.com'));
+  t.regex(emailKey('ann@example.com'), /^[0-9a-f]{64}$/);
+});
+
+test('repeated blocks double, up to the cap', async (t) => {
+  const { throttle: th, lines } = throttle({
+    account: { points: 3, duration: 3600, block: 60, maxBlock: 300 },
+    accountIp: { points: 1000, duration: 900, block: 60, maxBlock: 900 },
+  });
+  const waits = [];
+  for (let round = 0; round < 5; round++) {
+    let error;
+    for (let i = 0; i < 3; i++) error = await refusal(th.passwordFailed('ann@example.com', `192.0.2.${10 * round + i}`));
+    waits.push(error?.retryAfterSeconds);
+    // The block is real: every address is refused now.
+    t.truthy(await refusal(th.checkPassword('ann@example.com', '203.0.113.99')));
+    // The owner signing in ends this block; the history of blocks stays.
+    await th.passwordSucceeded('ann@example.com', '192.0.2.200');
+    await t.notThrowsAsync(th.checkPassword('ann@example.com', '203.0.113.99'));
+  }
+  t.deepEqual(waits, [60, 120, 240, 300, 300]);
+  t.deepEqual(lines.filter((l) => l.msg === 'throttle: blocked').map((l) => l.retryAfterSeconds), [60, 120, 240, 300, 300]);
+});
+
+test('blocks end by themselves and grow for a repeat offender (IP, real time)', async (t) => {
+  const { throttle: th } = throttle({
+    ip: { points: 2, duration: 60, block: 1, maxBlock: 2 },
+    accountIp: { points: 1000, duration: 60, block: 1, maxBlock: 1 },
+    account: { points: 1000, duration: 60, block: 1, maxBlock: 1 },
+  });
+  const ip = '192.0.2.50';
+  const fail = (n: number) => refusal(th.passwordFailed(`user${n}@example.com`, ip));
+  t.is(await fail(1), undefined);
+  t.is((await fail(2))?.retryAfterSeconds, 1);
+  t.truthy(await refusal(th.checkPassword('someone@example.com', ip)));
+  await sleep(1100);
+  await t.notThrowsAsync(th.checkPassword('someone@example.com', ip)); // never permanent
+  t.is(await fail(3), undefined);
+  t.is((await fail(4))?.retryAfterSeconds, 2);
+  await sleep(1100);
+  t.truthy(await refusal(th.checkPassword('someone@example.com', ip))); // the second block is longer
+  await sleep(1000);
+  await t.notThrowsAsync(th.checkPassword('someone@example.com', ip));
+  t.is(await fail(5), undefined);
+  t.is((await fail(6))?.retryAfterSeconds, 2); // capped
+});
+
+test('the default limits: growth from 1 min, capped at 15 min (IP: from 15 min, capped at 1 h)', (t) => {
+  t.deepEqual([1, 2, 3, 4, 5, 6, 50].map((n) => blockSeconds(DEFAULT_LIMITS.accountIp, n)), [60, 120, 240, 480, 900, 900, 900]);
+  t.deepEqual([1, 2, 3, 4].map((n) => blockSeconds(DEFAULT_LIMITS.ip, n)), [900, 1800, 3600, 3600]);
+  t.like(DEFAULT_LIMITS, {
+    ip: { points: 100, duration: 3600 },
+    accountIp: { points: 5, duration: 900 },
+    account: { points: 20, duration: 3600 },
+    secondFactor: { points: 5, duration: 900 },
+  });
+});
+
+test('a remembered device skips the all-IPs account limit, not the account+IP one', async (t) => {
+  const { throttle: th } = throttle({ account: { points: 3, duration: 3600, block: 60, maxBlock: 900 } });
+  // Someone elsewhere runs the account limit up.
+  for (let i = 0; i < 3; i++) await refusal(th.passwordFailed('ann@example.com', `198.51.100.${i}`));
+  t.truthy(await refusal(th.checkPassword('ann@example.com', '192.0.2.1')));
+  await t.notThrowsAsync(th.checkPassword('ann@example.com', '192.0.2.1', { trustedDevice: true }));
+  // But guessing from one address with a remembered device still meets account+IP.
+  for (let i = 0; i < 5; i++) await refusal(th.passwordFailed('ann@example.com', '203.0.113.5'));
+  const refused = await refusal(th.checkPassword('ann@example.com', '203.0.113.5', { trustedDevice: true }));
+  t.true(refused instanceof ThrottledError);
+  await t.notThrowsAsync(th.checkPassword('ann@example.com', '192.0.2.1', { trustedDevice: true }));
+});
+
+test('a successful sign-in resets the account counters, not the IP one', async (t) => {
+  const { throttle: th } = throttle({ ip: { points: 10, duration: 3600, block: 900, maxBlock: 3600 } });
+  for (let i = 0; i < 4; i++) await th.passwordFailed('ann@example.com', '192.0.2.1');
+  await th.passwordSucceeded('ann@example.com', '192.0.2.1');
+  for (let i = 0; i < 4; i++) t.is(await refusal(th.passwordFailed('ann@example.com', '192.0.2.1')), undefined);
+  await t.notThrowsAsync(th.checkPassword('ann@example.com', '192.0.2.1'));
+  // Without the reset the 5th failure blocks.
+  t.truthy(await refusal(th.passwordFailed('ann@example.com', '192.0.2.1')));
+  await th.passwordSucceeded('ann@example.com', '192.0.2.1');
+  // The IP counter kept all 9 failures: one more starts its block.
+  const ipBlock = await refusal(th.passwordFailed('bob@example.com', '192.0.2.1'));
+  t.is(ipBlock?.retryAfterSeconds, 900);
+});
+
+test('second factors: 5 failures per account, reset on success', async (t) => {
+  const { throttle: th, lines } = throttle();
+  const account = '3f8a4c1e-0000-4000-8000-000000000001';
+  for (let i = 0; i < 4; i++) t.is(await refusal(th.secondFactorFailed(account, '192.0.2.1')), undefined);
+  await th.secondFactorSucceeded(account);
+  for (let i = 0; i < 4; i++) t.is(await refusal(th.secondFactorFailed(account, `192.0.2.${i}`)), undefined);
+  t.is((await refusal(th.secondFactorFailed(account, '192.0.2.9')))?.retryAfterSeconds, 60);
+  t.truthy(await refusal(th.checkSecondFactor(account, '198.51.100.1'))); // per account, from any address
+  await t.notThrowsAsync(th.checkSecondFactor('3f8a4c1e-0000-4000-8000-000000000002', '198.51.100.1'));
+  t.true(lines.some((l) => l.msg === 'throttle: reset' && l.level === 20 && l.limiter === 'secondFactor'));
+});
+
+test('IPv6 addresses count per /64; IPv4-mapped ones as IPv4', (t) => {
+  t.is(ipKey('2001:db8:1:2:3:4:5:6'), '2001:db8:1:2::/64');
+  t.is(ipKey('2001:db8:1:2::ffff'), '2001:db8:1:2::/64');
+  t.is(ipKey('2001:db8::1'), '2001:db8:0:0::/64');
+  t.is(ipKey('::ffff:192.0.2.1'), '192.0.2.1');
+  t.is(ipKey('192.0.2.1'), '192.0.2.1');
+});

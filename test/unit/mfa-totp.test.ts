@@ -1,0 +1,173 @@
+// needs: postgres
+// Authenticator-app codes: the ±1 step window, replay refusal (each step once,
+// never going back), malformed codes, and the secret encrypted at rest.
+import test from 'ava';
+import { generate } from 'otplib';
+import { insertAccount } from '../../server/accounts/account-queries.ts';
+import { decrypt, deriveKey } from '../../server/crypto/secrets.ts';
+import { connectPostgres, type Database } from '../../server/db/database.ts';
+import { migrate } from '../../server/db/migrate.ts';
+import { createTotpFactors, normalizeTotpCode } from '../../server/mfa/totp/totp-factors.ts';
+import { createTestDatabase } from '../helpers/services.ts';
+
+let db: Database;
+let drop: () => Promise<void>;
+const encryptionKey = deriveKey(Buffer.alloc(32, 7), 'encryption');
+
+test.before(async () => {
+  const created = await createTestDatabase();
+  drop = created.drop;
+  db = connectPostgres(created.url);
+  await migrate(db);
+});
+test.after.always(async () => { await db?.close(); await drop?.(); });
+
+let accounts = 0;
+const newAccount = async () => (await insertAccount(db, {
+  email: `totp${++accounts}@example.com`, name: null, emailVerified: true, passwordHash: 'x',
+})).id;
+
+// 10 s into a step, so ±30 s tolerance covers exactly one step either side.
+const START = (56_666_667 * 30 + 10) * 1000;
+const STEP = 30_000;
+
+/** A TOTP store with its own clock, a confirmed factor, and a code generator. */
+async function enrolled(name = 'Phone') {
+  let clock = START;
+  const totp = createTotpFactors({ db, encryptionKey, productName: 'Latchkey Test', now: () => clock });
+  const accountId = await newAccount();
+  const { secret } = await totp.setup('user@example.com');
+  const code = (offsetSteps: number) => generate({ secret, epoch: Math.floor((clock + offsetSteps * STEP) / 1000) });
+  const factor = await totp.confirm(accountId, name, secret, await code(0));
+  if (!factor) throw new Error('confirm failed');
+  return { totp, accountId, secret, factor, code, advance: (steps: number) => { clock += steps * STEP; } };
+}
+
+test('the window is one step either side: -2 and +2 refused, -1, 0 and +1 accepted', async (t) => {
+  const { totp, accountId, factor, code, advance } = await enrolled();
+  advance(10);
+  t.is(await totp.verify(accountId, await code(-2)), undefined);
+  t.is(await totp.verify(accountId, await code(+2)), undefined);
+  t.is((await totp.verify(accountId, await code(-1)))?.id, factor.id);
+  // A later code after an earlier accepted step works.
+  t.is((await totp.verify(accountId, await code(0)))?.id, factor.id);
+  t.is((await totp.verify(accountId, await code(+1)))?.id, factor.id);
+});
+
+test('each accepted window position works on its own', async (t) => {
+  for (const offset of [-1, 0, 1]) {
+    const { totp, accountId, code, advance } = await enrolled();
+    advance(5);
+    t.truthy(await totp.verify(accountId, await code(offset)), `offset ${offset}`);
+  }
+});
+
+test('the same code twice is refused, also when both arrive at once', async (t) => {
+  const { totp, accountId, code, advance } = await enrolled();
+  advance(3);
+  const now = await code(0);
+  t.truthy(await totp.verify(accountId, now));
+  t.is(await totp.verify(accountId, now), undefined);
+  advance(3);
+  const racing = await code(0);
+  const results = await Promise.all([1, 2, 3, 4].map(() => totp.verify(accountId, racing)));
+  t.is(results.filter(Boolean).length, 1);
+});
+
+test('an earlier step after a later one is refused', async (t) => {
+  const { totp, accountId, code, advance } = await enrolled();
+  advance(10);
+  t.truthy(await totp.verify(accountId, await code(+1)));
+  t.is(await totp.verify(accountId, await code(0)), undefined);
+  t.is(await totp.verify(accountId, await code(-1)), undefined);
+  // Once the clock passes that step, the next one is accepted again.
+  advance(1);
+  t.is(await totp.verify(accountId, await code(0)), undefined); // still the used step
+  t.truthy(await totp.verify(accountId, await code(+1)));
+});
+
+test('the code that confirmed the factor cannot sign in', async (t) => {
+  const { totp, accountId, code } = await enrolled();
+  t.is(await totp.verify(accountId, await code(0)), undefined);
+  t.is(await totp.verify(accountId, await code(-1)), undefined);
+  t.truthy(await totp.verify(accountId, await code(+1)));
+});
+
+test('wrong or malformed codes are refused; spaces are ignored', async (t) => {
+  const { totp, accountId, code, advance } = await enrolled();
+  advance(4);
+  const right = await code(0);
+  const wrong = String((Number(right) + 1) % 1_000_000).padStart(6, '0');
+  for (const bad of [wrong, right.slice(0, 5), `${right}1`, 'abcdef', '', ' ', `${right.slice(0, 5)}x`, '１２３４５６', '12.345', right.replace(/^./, '-')]) {
+    t.is(await totp.verify(accountId, bad), undefined, JSON.stringify(bad));
+  }
+  t.is(await totp.verify('not-a-uuid', right), undefined);
+  t.truthy(await totp.verify(accountId, ` ${right.slice(0, 3)} ${right.slice(3)} `));
+  t.is(normalizeTotpCode('123 456'), '123456');
+  t.is(normalizeTotpCode(undefined), undefined);
+  t.is(normalizeTotpCode('1'.repeat(1000)), undefined);
+});
+
+test('a code is checked against each of the account\'s factors', async (t) => {
+  const first = await enrolled('First');
+  const { secret } = await first.totp.setup('user@example.com');
+  first.advance(2);
+  const epoch = Math.floor((START + 2 * STEP) / 1000);
+  const second = await first.totp.confirm(first.accountId, 'Second', secret, await generate({ secret, epoch }));
+  t.truthy(second);
+  first.advance(1);
+  const viaSecond = await first.totp.verify(first.accountId, await generate({ secret, epoch: epoch + 30 }));
+  t.is(viaSecond?.id, second!.id);
+  t.is(viaSecond?.name, 'Second');
+  t.truthy(viaSecond?.lastUsedAt);
+  t.truthy(await first.totp.verify(first.accountId, await first.code(0)));
+  // Another account's code does nothing here.
+  const other = await enrolled();
+  other.advance(5);
+  t.is(await first.totp.verify(first.accountId, await other.code(0)), undefined);
+});
+
+test('confirm refuses a wrong code and stores nothing; names default and are bounded', async (t) => {
+  const totp = createTotpFactors({ db, encryptionKey, productName: 'Latchkey Test', now: () => START });
+  const accountId = await newAccount();
+  const { secret } = await totp.setup('user@example.com');
+  const right = await generate({ secret, epoch: START / 1000 });
+  t.is(await totp.confirm(accountId, 'x', secret, String((Number(right) + 1) % 1e6).padStart(6, '0')), undefined);
+  t.is(await totp.confirm(accountId, 'x', 'not base32!', right), undefined);
+  t.is((await db.query('SELECT 1 FROM totp_factors WHERE account_id = $1', [accountId])).rowCount, 0);
+  const factor = await totp.confirm(accountId, '   ', secret, right);
+  t.like(factor, { kind: 'totp', name: 'Authenticator app' });
+  t.true(factor!.createdAt instanceof Date);
+  // Names are cleaned, never refused: cut to 60 characters, control characters dropped.
+  const { secret: other } = await totp.setup('user@example.com');
+  const long = await totp.confirm(accountId, `${'ñ'.repeat(59)}🔑xyz`, other, await generate({ secret: other, epoch: START / 1000 }));
+  t.is(long?.name, `${'ñ'.repeat(59)}🔑`);
+  const { secret: third } = await totp.setup('user@example.com');
+  t.is((await totp.confirm(accountId, ' My\u0000 phone\n', third, await generate({ secret: third, epoch: START / 1000 })))?.name, 'My  phone');
+});
+
+test('setup gives an otpauth URI with the product as issuer and a local SVG QR code', async (t) => {
+  const totp = createTotpFactors({ db, encryptionKey, productName: 'Latchkey Test' });
+  const setup = await totp.setup('ann@example.com');
+  t.regex(setup.secret, /^[A-Z2-7]{32}$/);
+  const uri = new URL(setup.uri);
+  t.is(uri.protocol, 'otpauth:');
+  t.is(uri.host, 'totp');
+  t.is(decodeURIComponent(uri.pathname), '/Latchkey Test:ann@example.com');
+  t.is(uri.searchParams.get('secret'), setup.secret);
+  t.is(uri.searchParams.get('issuer'), 'Latchkey Test');
+  t.regex(setup.qrSvg, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  t.notRegex(setup.qrSvg, /<script|https?:\/\/(?!www\.w3\.org)/);
+  t.not((await totp.setup('ann@example.com')).secret, setup.secret);
+});
+
+test('the secret is stored encrypted, bound to its row', async (t) => {
+  const { secret, factor } = await enrolled();
+  const { rows } = await db.query('SELECT t::text AS row, secret_encrypted FROM totp_factors t WHERE id = $1', [factor.id]);
+  t.false(rows[0].row.includes(secret));
+  t.false(rows[0].row.toLowerCase().includes(secret.toLowerCase()));
+  t.regex(rows[0].secret_encrypted, /^v1\./);
+  t.is(decrypt(encryptionKey, rows[0].secret_encrypted, `totp:${factor.id}`), secret);
+  // Moved to another row (another AAD), the envelope no longer opens.
+  t.throws(() => decrypt(encryptionKey, rows[0].secret_encrypted, 'totp:00000000-0000-0000-0000-000000000000'));
+});
