@@ -112,10 +112,11 @@ export function createSignInThrottle({ redis, keyPrefix, logger, limits = {} }: 
     passwordFailed: (email, ip) => fail(passwordRules(email, ip), ip),
     async passwordSucceeded(email, ip) {
       const account = emailKey(email);
-      // The owner on this address is back: its history goes. The all-IPs block
-      // history stays, as someone elsewhere may still be guessing.
+      // The owner on this address is back: its history goes. The all-IPs
+      // count and block history stay until their window ends: someone
+      // elsewhere may still be guessing, and the owner's sign-ins must not
+      // hand them a fresh allowance each time.
       await reset(rules.accountIp, `${account}:${ipKey(ip)}`, true);
-      await reset(rules.account, account);
     },
     checkSecondFactor: (accountId, ip) => check(secondFactorRules(accountId, ip), ip),
     secondFactorFailed: (accountId, ip) => fail(secondFactorRules(accountId, ip), ip),
