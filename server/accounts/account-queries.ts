@@ -25,12 +25,13 @@ interface AccountRow {
   name: string | null;
   password_hash: string;
   disabled: boolean;
+  require_mfa: boolean;
   sessions_revoked_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
 
-const COLUMNS = 'id, email, email_verified, name, password_hash, disabled, sessions_revoked_at, created_at, updated_at';
+const COLUMNS = 'id, email, email_verified, name, password_hash, disabled, require_mfa, sessions_revoked_at, created_at, updated_at';
 
 function toRecord(row: AccountRow): AccountRecord {
   return {
@@ -39,6 +40,7 @@ function toRecord(row: AccountRow): AccountRecord {
     emailVerified: row.email_verified,
     name: row.name,
     disabled: row.disabled,
+    requireMfa: row.require_mfa,
     sessionsRevokedAt: row.sessions_revoked_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -84,6 +86,14 @@ export async function listAccounts(db: Queryable): Promise<Account[]> {
 export async function setDisabled(db: Queryable, id: string, disabled: boolean): Promise<Account> {
   const { rows } = await db.query<AccountRow>(
     `UPDATE accounts SET disabled = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [id, disabled]);
+  if (!rows[0]) throw new NotFoundError(`unknown account ${id}`);
+  return toAccount(toRecord(rows[0]));
+}
+
+/** Marks (or unmarks) the account as having to sign in with a second factor. */
+export async function setRequireMfa(db: Queryable, id: string, requireMfa: boolean): Promise<Account> {
+  const { rows } = await db.query<AccountRow>(
+    `UPDATE accounts SET require_mfa = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [id, requireMfa]);
   if (!rows[0]) throw new NotFoundError(`unknown account ${id}`);
   return toAccount(toRecord(rows[0]));
 }

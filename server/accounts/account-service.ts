@@ -5,7 +5,7 @@ import type { Database } from '../db/database.ts';
 import { NotFoundError, UserError } from '../errors.ts';
 import {
   deleteAccount, findAccountByEmail, findAccountById, insertAccount, listAccounts,
-  replacePasswordHash, revokeSessions, setDisabled, setPasswordHash, toAccount,
+  replacePasswordHash, revokeSessions, setDisabled, setPasswordHash, setRequireMfa, toAccount,
 } from './account-queries.ts';
 import { createPasswordHasher } from './password-hashing.ts';
 import { checkPassword } from './password-policy.ts';
@@ -19,6 +19,8 @@ export interface AccountService extends PasswordAuthenticator, AccountLookup {
   list(): Promise<Account[]>;
   setPassword(id: string, password: string): Promise<void>;
   setDisabled(id: string, disabled: boolean): Promise<Account>;
+  /** Whether the account must sign in with a second factor regardless of MFA_POLICY. */
+  setRequireMfa(id: string, requireMfa: boolean): Promise<Account>;
   /** Signs the account out everywhere: sessions and tokens issued so far stop working. */
   revokeSessions(id: string): Promise<void>;
   /** False when there was no such account. */
@@ -93,6 +95,7 @@ export function createAccountService(db: Database, config: Config): AccountServi
     },
 
     setDisabled: (id, disabled) => setDisabled(db, id, disabled),
+    setRequireMfa: (id, requireMfa) => setRequireMfa(db, id, requireMfa),
     revokeSessions: (id) => revokeSessions(db, id),
     delete: (id) => deleteAccount(db, id),
   };

@@ -6,6 +6,8 @@ export interface Account {
   emailVerified: boolean;
   name: string | null;
   disabled: boolean;
+  /** Sign-in must use a second factor, whatever MFA_POLICY and the client say (`users require-mfa`). */
+  requireMfa: boolean;
   /** Sessions and tokens issued before this are no longer honoured (sign-out everywhere). */
   sessionsRevokedAt: Date | null;
   createdAt: Date;

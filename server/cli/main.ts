@@ -17,6 +17,7 @@ import { registerClientsDelete } from './commands/clients-delete.ts';
 import { registerClientsList } from './commands/clients-list.ts';
 import { registerClientsRotateSecret } from './commands/clients-rotate-secret.ts';
 import { registerClientsShow } from './commands/clients-show.ts';
+import { registerClientsUpdate } from './commands/clients-update.ts';
 import type { CliContext, Runner } from './commands/common.ts';
 import { registerKeysList } from './commands/keys-list.ts';
 import { registerKeysRotate } from './commands/keys-rotate.ts';
@@ -26,6 +27,8 @@ import { registerUsersDelete } from './commands/users-delete.ts';
 import { registerUsersDisable } from './commands/users-disable.ts';
 import { registerUsersEnable } from './commands/users-enable.ts';
 import { registerUsersList } from './commands/users-list.ts';
+import { registerUsersRequireMfa } from './commands/users-require-mfa.ts';
+import { registerUsersResetMfa } from './commands/users-reset-mfa.ts';
 import { registerUsersSetPassword } from './commands/users-set-password.ts';
 import { registerUsersShow } from './commands/users-show.ts';
 import { registerUsersSignOut } from './commands/users-sign-out.ts';
@@ -66,7 +69,7 @@ function group(program: Command, name: string, description: string): Command {
 
 export function buildProgram(): Command {
   const program = new Command('latchkey')
-    .description('Latchkey administration: APIs, clients, users, signing keys')
+    .description('Latchkey administration: APIs, clients, users and their second factors, signing keys')
     .exitOverride()
     .configureOutput({
       // Commander's usage errors become the same single line as ours.
@@ -83,6 +86,7 @@ export function buildProgram(): Command {
   registerClientsCreate(clients, run);
   registerClientsList(clients, run);
   registerClientsShow(clients, run);
+  registerClientsUpdate(clients, run);
   registerClientsRotateSecret(clients, run);
   registerClientsDelete(clients, run);
 
@@ -94,6 +98,8 @@ export function buildProgram(): Command {
   registerUsersEnable(users, run);
   registerUsersSetPassword(users, run);
   registerUsersSignOut(users, run);
+  registerUsersRequireMfa(users, run);
+  registerUsersResetMfa(users, run);
   registerUsersDelete(users, run);
 
   const keys = group(program, 'keys', 'token signing keys');

@@ -3,7 +3,7 @@
 import type { Queryable, Database } from '../db/database.ts';
 import { randomSecret } from '../crypto/secrets.ts';
 import { NotFoundError, UserError } from '../errors.ts';
-import type { AuthMethod, Client, ClientApiGrant, GrantType, IdTokenAlg, NewClient } from './types.ts';
+import type { AuthMethod, Client, ClientApiGrant, ClientChanges, GrantType, IdTokenAlg, NewClient } from './types.ts';
 import { isStorableText } from '../db/text.ts';
 
 interface ClientRow {
@@ -18,6 +18,8 @@ interface ClientRow {
   previous_secret_expires_at: Date | null;
   jwks: { keys: object[] } | null;
   first_party: boolean;
+  require_mfa: boolean;
+  trusted_devices: boolean;
   id_token_signed_response_alg: IdTokenAlg;
   created_at: Date;
   apis: ClientApiGrant[];
@@ -27,7 +29,8 @@ interface ClientRow {
 const SELECT_CLIENTS = `
   SELECT c.client_id, c.name, c.grant_types, c.redirect_uris, c.post_logout_redirect_uris,
          c.token_endpoint_auth_method, c.secret_hash, c.previous_secret_hash,
-         c.previous_secret_expires_at, c.jwks, c.first_party, c.id_token_signed_response_alg, c.created_at,
+         c.previous_secret_expires_at, c.jwks, c.first_party, c.require_mfa, c.trusted_devices,
+         c.id_token_signed_response_alg, c.created_at,
          coalesce(json_agg(json_build_object('apiIdentifier', a.identifier, 'scopes', s.scopes)
                   ORDER BY a.identifier) FILTER (WHERE a.id IS NOT NULL), '[]') AS apis
   FROM clients c
@@ -47,6 +50,8 @@ function toClient(row: ClientRow): Client {
     previousSecretExpiresAt: row.previous_secret_expires_at,
     jwks: row.jwks,
     firstParty: row.first_party,
+    requireMfa: row.require_mfa,
+    trustedDevices: row.trusted_devices,
     idTokenAlg: row.id_token_signed_response_alg,
     apis: row.apis,
     createdAt: row.created_at,
@@ -62,10 +67,11 @@ export function insertClient(db: Database, client: NewClient, secretHash: string
   return db.transaction(async (tx) => {
     await tx.query(
       `INSERT INTO clients (client_id, name, grant_types, redirect_uris, post_logout_redirect_uris,
-         token_endpoint_auth_method, secret_hash, jwks, first_party, id_token_signed_response_alg)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+         token_endpoint_auth_method, secret_hash, jwks, first_party, id_token_signed_response_alg, require_mfa, trusted_devices)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
       [clientId, client.name, client.grantTypes, client.redirectUris, client.postLogoutRedirectUris,
-        client.tokenEndpointAuthMethod, secretHash, client.jwks && JSON.stringify(client.jwks), client.firstParty, client.idTokenAlg],
+        client.tokenEndpointAuthMethod, secretHash, client.jwks && JSON.stringify(client.jwks), client.firstParty, client.idTokenAlg,
+        client.requireMfa ?? false, client.trustedDevices ?? true],
     );
     await insertGrants(tx, clientId, client.apis);
     return (await findClientById(tx, clientId))!;
@@ -99,6 +105,32 @@ export async function findClientById(db: Queryable, clientId: string): Promise<C
 export async function listClients(db: Queryable): Promise<Client[]> {
   const { rows } = await db.query<ClientRow>(`${SELECT_CLIENTS} GROUP BY c.client_id ORDER BY c.created_at, c.client_id`);
   return rows.map(toClient);
+}
+
+const CHANGE_COLUMNS: Record<keyof ClientChanges, string> = {
+  name: 'name',
+  redirectUris: 'redirect_uris',
+  postLogoutRedirectUris: 'post_logout_redirect_uris',
+  firstParty: 'first_party',
+  requireMfa: 'require_mfa',
+  trustedDevices: 'trusted_devices',
+};
+
+/**
+ * Changes the given fields (validate first: see validateClientChanges). The
+ * clients_changed trigger bumps cache_generation, so running servers drop
+ * their cached copy within CACHE_REFRESH_INTERVAL.
+ */
+export async function updateClient(db: Queryable, clientId: string, changes: ClientChanges): Promise<Client> {
+  const entries = (Object.keys(CHANGE_COLUMNS) as (keyof ClientChanges)[])
+    .filter((key) => changes[key] !== undefined)
+    .map((key) => [CHANGE_COLUMNS[key], changes[key]] as const);
+  if (entries.length === 0) throw new UserError('nothing to change');
+  const sets = entries.map(([column], i) => `${column} = $${i + 2}`).join(', ');
+  const { rowCount } = await db.query(
+    `UPDATE clients SET ${sets}, updated_at = now() WHERE client_id = $1`, [clientId, ...entries.map(([, value]) => value)]);
+  if (!rowCount) throw new NotFoundError(`unknown client ${clientId}`);
+  return (await findClientById(db, clientId))!;
 }
 
 /** Deletes a client (its grants go with it); false when there was none. */

@@ -30,6 +30,10 @@ export interface Client {
   /** Public keys for private_key_jwt. */
   jwks: { keys: object[] } | null;
   firstParty: boolean;
+  /** Sign-ins for this client need a second factor, whatever MFA_POLICY says. */
+  requireMfa: boolean;
+  /** A remembered device may stand in for the second factor (false: always ask). */
+  trustedDevices: boolean;
   idTokenAlg: IdTokenAlg;
   apis: ClientApiGrant[];
   createdAt: Date;
@@ -43,9 +47,17 @@ export interface NewClient {
   tokenEndpointAuthMethod: AuthMethod;
   jwks: { keys: object[] } | null;
   firstParty: boolean;
+  /** Default false. */
+  requireMfa?: boolean;
+  /** Default true. */
+  trustedDevices?: boolean;
   idTokenAlg: IdTokenAlg;
   apis: ClientApiGrant[];
 }
+
+/** What `clients update` may change; absent fields stay as they are. */
+export type ClientChanges = Partial<Pick<Client,
+  'name' | 'redirectUris' | 'postLogoutRedirectUris' | 'firstParty' | 'requireMfa' | 'trustedDevices'>>;
 
 /** What the token path needs (a cached implementation sits in front of the table). */
 export interface ClientLookup {

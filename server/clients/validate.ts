@@ -2,7 +2,10 @@
 // throws a UserError whose one-line message says what to change and why.
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { UserError } from '../errors.ts';
-import { AUTH_METHODS, GRANT_TYPES, ID_TOKEN_ALGS, type AuthMethod, type GrantType, type IdTokenAlg, type NewClient } from './types.ts';
+import {
+  AUTH_METHODS, GRANT_TYPES, ID_TOKEN_ALGS,
+  type AuthMethod, type Client, type ClientChanges, type GrantType, type IdTokenAlg, type NewClient,
+} from './types.ts';
 import { LOOPBACK_HOSTS, PRIVATE_JWK_MEMBERS, PRIVATE_USE_SCHEME } from '../protocol/constants.ts';
 
 const REFUSED_GRANTS: Record<string, string> = {
@@ -125,6 +128,26 @@ export function validateNewClient(client: NewClient): void {
   if (client.tokenEndpointAuthMethod !== 'private_key_jwt' && client.jwks) {
     throw new UserError('--jwks-file is only used with --auth private_key_jwt');
   }
+}
+
+/**
+ * Rules for `clients update`: the client as it would be after the changes
+ * must pass the same checks as a new registration (validateNewClient).
+ */
+export function validateClientChanges(client: Client, changes: ClientChanges): void {
+  validateNewClient({
+    name: changes.name ?? client.name,
+    grantTypes: client.grantTypes,
+    redirectUris: changes.redirectUris ?? client.redirectUris,
+    postLogoutRedirectUris: changes.postLogoutRedirectUris ?? client.postLogoutRedirectUris,
+    tokenEndpointAuthMethod: client.tokenEndpointAuthMethod,
+    jwks: client.jwks,
+    firstParty: changes.firstParty ?? client.firstParty,
+    requireMfa: changes.requireMfa ?? client.requireMfa,
+    trustedDevices: changes.trustedDevices ?? client.trustedDevices,
+    idTokenAlg: client.idTokenAlg,
+    apis: client.apis,
+  });
 }
 
 /** Confidential clients that authenticate with a shared secret get one generated. */

@@ -75,7 +75,7 @@ test.after.always(async () => {
 const state: { webId?: string; webSecret?: string; userId?: string } = {};
 
 test.serial('migrate applies the schema, then is up to date', async (t) => {
-  t.deepEqual(await json(['migrate']), { applied: [{ version: 1, name: 'init' }, { version: 2, name: 'account_sessions_revoked_at' }, { version: 3, name: 'client_id_token_alg' }, { version: 4, name: 'signing_key_activation' }] });
+  t.deepEqual(await json(['migrate']), { applied: [{ version: 1, name: 'init' }, { version: 2, name: 'account_sessions_revoked_at' }, { version: 3, name: 'client_id_token_alg' }, { version: 4, name: 'signing_key_activation' }, { version: 5, name: 'mfa' }] });
   const again = await latchkey(['migrate']);
   t.is(again.code, 0);
   t.regex(again.stdout, /up to date/);
@@ -187,8 +187,8 @@ test.serial('users create / list / show / disable / enable / set-password / dele
   state.userId = user.id;
   const stored = (await query('SELECT password_hash FROM accounts'))[0].password_hash;
   t.regex(stored, /^\$argon2id\$/);
-  t.deepEqual(await json(['users', 'show', 'ann@example.com']), user);
-  t.deepEqual(await json(['users', 'show', user.id]), user);
+  t.deepEqual(await json(['users', 'show', 'ann@example.com']), { ...user, factors: [] });
+  t.deepEqual(await json(['users', 'show', user.id]), { ...user, factors: [] });
   t.deepEqual((await json(['users', 'list'])).users.map((u: any) => u.id), [user.id]);
   t.true((await json(['users', 'disable', 'ann@example.com'])).disabled);
   t.false((await json(['users', 'enable', user.id])).disabled);

@@ -1,5 +1,6 @@
 // latchkey clients create --name <n> --grant <g>... [--redirect-uri <u>...]
 //   [--api <identifier>... --scope "<scopes>"] [--public | --auth <method>] [--jwks-file <path>] [--first-party]
+//   [--require-mfa] [--no-trusted-devices]
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { findApiByIdentifier } from '../../apis/api-queries.ts';
@@ -24,6 +25,8 @@ export function registerClientsCreate(clients: Command, run: Runner): void {
     .option('--scope <scopes>', 'space-separated scopes granted on the --api(s); each API gets those it offers')
     .option('--public', 'public client (SPA, native app): no secret, PKCE only')
     .option('--first-party', 'first-party app: consent is not asked')
+    .option('--require-mfa', 'sign-ins for this client need a second factor, whatever MFA_POLICY says')
+    .option('--no-trusted-devices', 'always ask for the second factor: a remembered device does not stand in for it')
     .option('--auth <method>', 'client_secret_basic, client_secret_post or private_key_jwt', 'client_secret_basic')
     .option('--jwks-file <path>', 'JSON file {"keys": [...]} with the client\'s public keys (private_key_jwt)')
     .option('--id-token-alg <alg>', 'ID token signature: ES256, or RS256 for clients that support nothing else', 'ES256')
@@ -55,6 +58,8 @@ async function buildNewClient(ctx: CliContext, options: Options): Promise<NewCli
     tokenEndpointAuthMethod,
     jwks: options.jwksFile ? parseJwks(readJwksFile(options.jwksFile), `--jwks-file ${options.jwksFile}`) : null,
     firstParty: Boolean(options.firstParty),
+    requireMfa: Boolean(options.requireMfa),
+    trustedDevices: options.trustedDevices !== false,
     idTokenAlg: parseIdTokenAlg(options.idTokenAlg),
     apis: await grantsFor(ctx, options.api, options.scope),
   };

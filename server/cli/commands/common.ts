@@ -8,6 +8,7 @@ import type { Config } from '../../config/index.ts';
 import { formatDuration } from '../../config/duration.ts';
 import type { Keyring } from '../../crypto/master-key.ts';
 import type { Database } from '../../db/database.ts';
+import type { Factor } from '../../mfa/types.ts';
 import { NotFoundError, UserError } from '../../errors.ts';
 
 export interface CliContext {
@@ -36,8 +37,9 @@ export type Runner = (action: Action, settings?: RunSettings) => (...args: any[]
 export const subcommand = (group: Command, nameAndArgs: string, description: string): Command =>
   group.command(nameAndArgs).description(description).option('--json', 'print one JSON object');
 
-/** Collects a repeatable option into an array. */
-export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+/** Collects a repeatable option into an array (after a --no-... negation too, which sets false). */
+export const collect = (value: string, previous: string[] | boolean = []): string[] =>
+  [...(Array.isArray(previous) ? previous : []), value];
 
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
 
@@ -62,6 +64,8 @@ export function clientJson(client: Client) {
     post_logout_redirect_uris: client.postLogoutRedirectUris,
     token_endpoint_auth_method: client.tokenEndpointAuthMethod,
     first_party: client.firstParty,
+    require_mfa: client.requireMfa,
+    trusted_devices: client.trustedDevices,
     id_token_signed_response_alg: client.idTokenAlg,
     apis: client.apis.map((grant) => ({ identifier: grant.apiIdentifier, scopes: grant.scopes })),
     jwks: client.jwks,
@@ -76,15 +80,37 @@ export const accountJson = (account: Account) => ({
   email_verified: account.emailVerified,
   name: account.name,
   disabled: account.disabled,
+  require_mfa: account.requireMfa,
   sessions_revoked_at: account.sessionsRevokedAt ? iso(account.sessionsRevokedAt) : null,
   created_at: iso(account.createdAt),
   updated_at: iso(account.updatedAt),
 });
 
+const FACTOR_KINDS: Record<Factor['kind'], string> = { totp: 'authenticator app', webauthn: 'security key' };
+
+export const factorJson = (factor: Factor) => ({
+  id: factor.id,
+  kind: factor.kind,
+  name: factor.name,
+  ...(factor.kind === 'webauthn' ? { synced: Boolean(factor.synced) } : {}),
+  created_at: iso(factor.createdAt),
+  last_used_at: iso(factor.lastUsedAt),
+});
+
+/** One line per factor: kind, name, last use. */
+export function factorsText(factors: Factor[]): string {
+  if (factors.length === 0) return '(none)';
+  return factors.map((factor) => {
+    const kind = factor.kind === 'webauthn' && factor.synced ? 'synced passkey' : FACTOR_KINDS[factor.kind];
+    return `${factor.name} (${kind}), last used ${iso(factor.lastUsedAt) ?? 'never'}`;
+  }).join('\n');
+}
+
 /** "key   value" lines with the values aligned. */
 export function fields(pairs: [string, string | number | boolean | null | undefined][]): string {
   const width = Math.max(...pairs.map(([key]) => key.length));
-  return pairs.map(([key, value]) => `${key.padEnd(width)}  ${value ?? '-'}`).join('\n');
+  // A multi-line value continues under its first line.
+  return pairs.map(([key, value]) => `${key.padEnd(width)}  ${String(value ?? '-').replaceAll('\n', `\n${' '.repeat(width + 2)}`)}`).join('\n');
 }
 
 /** A header row and aligned columns; `empty` when there are no rows. */
@@ -115,6 +141,8 @@ export function clientText(client: Client, secret?: [string, string][]): string 
     ['redirect_uris', client.redirectUris.join(' ') || '-'],
     ['post_logout_uris', client.postLogoutRedirectUris.join(' ') || '-'],
     ['first_party', client.firstParty ? 'yes' : 'no'],
+    ['require_mfa', client.requireMfa ? 'yes' : 'no'],
+    ['trusted_devices', client.trustedDevices ? 'yes' : 'no'],
     ['id_token_alg', client.idTokenAlg],
     ['apis', client.apis.map((g) => `${g.apiIdentifier} (${g.scopes.join(' ') || 'no scopes'})`).join(', ') || '-'],
     ...(json.previous_secret_expires_at ? [['previous_secret', `valid until ${json.previous_secret_expires_at}`] as [string, string]] : []),
@@ -122,14 +150,16 @@ export function clientText(client: Client, secret?: [string, string][]): string 
   ]);
 }
 
-export const accountText = (account: Account): string => fields([
+export const accountText = (account: Account, extra: [string, string][] = []): string => fields([
   ['id', account.id],
   ['email', account.email],
   ['email_verified', account.emailVerified ? 'yes' : 'no'],
   ['name', account.name],
   ['status', account.disabled ? 'disabled' : 'enabled'],
+  ['require_mfa', account.requireMfa ? 'yes' : 'no'],
   ['created_at', iso(account.createdAt)],
   ['updated_at', iso(account.updatedAt)],
+  ...extra,
 ]);
 
 /** The whole of stdin minus ONE trailing newline (a password may end in spaces). */
