@@ -1,0 +1,61 @@
+// needs: postgres redis chromium
+// Recovery codes as the second factor in real Chromium: one code signs in
+// once (the page says 9 are left), the same code again is refused.
+import test from 'ava';
+import { authorize, finishAuthorization } from '../helpers/chromium.ts';
+import {
+  ACR_MFA, alertText, clickContinue, enrolTotp, expectSecondFactor, passwordStep, recoveryUsedNotice, SECOND_FACTOR_FORM,
+  startMfaSuite, submitRecoveryCode, type MfaSuite,
+} from './mfa-support.ts';
+
+let suite: MfaSuite;
+
+test.before(async () => {
+  suite = await startMfaSuite('mfa-recovery');
+});
+
+test.after.always(async () => {
+  await suite?.stop();
+});
+
+test('a recovery code signs in once (9 left); the same code again is refused', async (t) => {
+  t.timeout(180_000);
+  const shot = suite.shots('recovery-code');
+  const user = await suite.user('recovery');
+  const rp = await suite.relyingParty('Recovery app');
+  const { recoveryCodes } = await enrolTotp(suite, rp, user, shot);
+  t.is(recoveryCodes.length, 10);
+  const [code] = recoveryCodes;
+
+  // Lost phone: password, then a recovery code instead of the TOTP code.
+  const page = await suite.page(t);
+  const pending = await authorize(page, rp);
+  await passwordStep(page, user, shot);
+  await expectSecondFactor(page, shot);
+  await submitRecoveryCode(page, code);
+  t.regex(await recoveryUsedNotice(page, shot), /\b9 recovery codes left\b/);
+  await clickContinue(page);
+  const { claims } = await finishAuthorization(page, rp, pending, { shot });
+  t.is(claims.sub, user.id);
+  t.is(claims.acr, ACR_MFA);
+  t.deepEqual([...claims.amr!].sort(), ['mfa', 'otp', 'pwd']);
+
+  // Another browser tries the same code: refused, still on the step; another code works.
+  const again = await suite.page(t);
+  const retry = await authorize(again, rp);
+  await passwordStep(again, user, shot);
+  await expectSecondFactor(again, shot, 'second-factor-again');
+  t.is(await submitRecoveryCode(again, code), 401);
+  await expectSecondFactor(again, shot, 'second-factor-refused');
+  t.regex(await alertText(again), /not valid|already used/i);
+  t.regex(new URL(again.url()).pathname, /^\/interaction\//);
+  t.is(await again.locator(`${SECOND_FACTOR_FORM} input[name="recovery_code"]`).count(), 1);
+
+  // Any case, dashes and spaces are ignored: the second code typed loosely still works (8 left).
+  await submitRecoveryCode(again, ` ${recoveryCodes[1].toLowerCase()} `);
+  t.regex(await recoveryUsedNotice(again, shot), /\b8 recovery codes left\b/);
+  await clickContinue(again);
+  const second = await finishAuthorization(again, rp, retry, { shot });
+  t.is(second.claims.acr, ACR_MFA);
+  t.deepEqual([...second.claims.amr!].sort(), ['mfa', 'otp', 'pwd']);
+});

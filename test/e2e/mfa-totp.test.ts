@@ -1,0 +1,85 @@
+// needs: postgres redis chromium
+// Authenticator app (TOTP) in real Chromium: added on the account page after
+// a password sign-in (10 recovery codes shown), then a fresh browser signs in
+// to a client with the password and a code -> acr mfa, amr pwd otp mfa.
+import test from 'ava';
+import { authorize, finishAuthorization, nextTotp, wrongTotp } from '../helpers/chromium.ts';
+import {
+  ACR_MFA, ACR_PWD, addTotpOnAccount, alertText, enrolTotp, expectSecondFactor, listedFactors, openAccount, passwordStep,
+  SECOND_FACTOR_FORM, startMfaSuite, submitTotp, type MfaSuite,
+} from './mfa-support.ts';
+
+let suite: MfaSuite;
+
+test.before(async () => {
+  suite = await startMfaSuite('mfa-totp');
+});
+
+test.after.always(async () => {
+  await suite?.stop();
+});
+
+test('add an authenticator app on /account, then sign in with password + TOTP', async (t) => {
+  t.timeout(180_000);
+  const shot = suite.shots('enrol-and-sign-in');
+  const user = await suite.user('totp');
+  const rp = await suite.relyingParty('TOTP app');
+
+  // 1. Password only (no factor yet): acr pwd, amr pwd.
+  const page = await suite.page(t);
+  const first = await authorize(page, rp);
+  await passwordStep(page, user, shot);
+  const before = await finishAuthorization(page, rp, first, { shot });
+  t.is(before.claims.sub, user.id);
+  t.is(before.claims.acr, ACR_PWD);
+  t.deepEqual(before.claims.amr, ['pwd']);
+
+  // 2. /account in a new tab (the same session): add an authenticator app.
+  const tab = await openAccount(page, suite.server.issuer, { user }, shot);
+  const { secret, recoveryCodes } = await addTotpOnAccount(tab, suite.server.issuer, 'Phone', { user }, shot);
+  t.regex(secret, /^[A-Z2-7]{16,}=*$/, 'a Base32 secret');
+  t.is(recoveryCodes.length, 10);
+  t.is(new Set(recoveryCodes).size, 10, 'ten different codes');
+  const factors = await listedFactors(tab);
+  t.is(factors.length, 1);
+  t.regex(factors[0], /Phone/);
+
+  // 3. A fresh browser, a third-party client: password, then the code, then consent.
+  const thirdParty = await suite.relyingParty('Third-party TOTP app', { firstParty: false });
+  const fresh = await suite.page(t);
+  const pending = await authorize(fresh, thirdParty);
+  await passwordStep(fresh, user, shot);
+  await expectSecondFactor(fresh, shot);
+  t.is(await fresh.locator('input[name="password"]').count(), 0, 'no password field on the second-factor step');
+  t.regex(await fresh.locator('h1').innerText(), /Two-step verification/);
+  await submitTotp(fresh, await nextTotp(secret));
+  const { claims, consentShown } = await finishAuthorization(fresh, thirdParty, pending, { shot });
+  t.true(consentShown, 'the consent page comes after the second factor');
+  t.is(claims.sub, user.id);
+  t.is(claims.acr, ACR_MFA);
+  t.deepEqual([...claims.amr!].sort(), ['mfa', 'otp', 'pwd']);
+});
+
+test('a wrong code shows an error and stays on the second-factor step; the right one then signs in', async (t) => {
+  t.timeout(180_000);
+  const shot = suite.shots('wrong-code');
+  const user = await suite.user('totp-wrong');
+  const rp = await suite.relyingParty('TOTP wrong code app');
+  const { secret } = await enrolTotp(suite, rp, user, shot);
+
+  const page = await suite.page(t);
+  const pending = await authorize(page, rp);
+  await passwordStep(page, user, shot);
+  await expectSecondFactor(page, shot);
+  t.is(await submitTotp(page, await wrongTotp(secret)), 401);
+  await expectSecondFactor(page, shot, 'second-factor-error');
+  t.regex(await alertText(page), /not correct|already used/i);
+  t.regex(new URL(page.url()).pathname, /^\/interaction\//, 'still in the sign-in, not back at the client');
+  t.is(await page.locator(`${SECOND_FACTOR_FORM} input[name="code"]`).count(), 1);
+
+  await submitTotp(page, await nextTotp(secret));
+  const { claims } = await finishAuthorization(page, rp, pending, { shot });
+  t.is(claims.sub, user.id);
+  t.is(claims.acr, ACR_MFA);
+  t.deepEqual([...claims.amr!].sort(), ['mfa', 'otp', 'pwd']);
+});
