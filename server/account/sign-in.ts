@@ -5,6 +5,7 @@
 import type Koa from 'koa';
 import { randomSecret, safeEqual } from '../crypto/secrets.ts';
 import { ACCOUNT_CALLBACK_PATH, ACCOUNT_CLIENT_ID } from '../oidc/account-client.ts';
+import { t } from '../../views/strings.ts';
 import type { AccountPageDependencies } from './context.ts';
 
 const STATE_COOKIE = 'latchkey_account_state';
@@ -40,8 +41,9 @@ export function handleCallback(deps: AccountPageDependencies, ctx: Koa.Context):
   const [expected, next] = (ctx.cookies.get(STATE_COOKIE) ?? '').split('.');
   const state = ctx.query.state;
   ctx.cookies.set(STATE_COOKIE, null, { path: '/account' });
-  if (typeof state !== 'string' || !expected || !safeEqual(state, expected)) ctx.throw(400, 'account sign-in state mismatch');
-  if (ctx.query.error) ctx.throw(403, String(ctx.query.error_description ?? ctx.query.error));
+  if (typeof state !== 'string' || !expected || !safeEqual(state, expected)) ctx.throw(400, t('error.interaction_expired'));
+  // The query's own error text is not echoed: anyone can craft this URL.
+  if (ctx.query.error) ctx.throw(403, t('error.403'));
   ctx.status = 303;
   ctx.redirect(safeNext(next));
 }

@@ -6,7 +6,6 @@ import { errors } from 'oidc-provider';
 import type { Account } from '../accounts/types.ts';
 import { mfaMandatory } from '../mfa/policy.ts';
 import { signInClientSettings, type SignInClientSettings } from '../oidc/account-client.ts';
-import { t } from '../../views/strings.ts';
 import type { InteractionDependencies, InteractionDetails } from './context.ts';
 import type { SignInProgress } from './sign-in-progress.ts';
 import { currentStep, provenAccountId, type SignInState, type Step } from './state-machine.ts';
@@ -27,7 +26,7 @@ export async function loadFlow(deps: InteractionDependencies, ctx: Koa.Context):
   const details = await deps.provider().interactionDetails(ctx.req, ctx.res);
   // The cookie must belong to the interaction in the URL.
   if (details.uid !== ctx.params.uid) throw new errors.SessionNotFound('interaction mismatch');
-  const client = await signInClientSettings(deps.clients, String(details.params.client_id), t('account.title'));
+  const client = await signInClientSettings(deps.clients, String(details.params.client_id));
   const progress = await deps.progress.get(details.uid);
   const candidateId = progress?.accountId ?? details.session?.accountId;
   const candidate = candidateId ? await deps.accounts.findById(candidateId) : undefined;

@@ -4,6 +4,7 @@
 // the sign-in session itself, with every MFA rule applied.
 import type { ClientMetadata } from 'oidc-provider';
 import type { ClientLookup } from '../clients/types.ts';
+import { t } from '../../views/strings.ts';
 
 export const ACCOUNT_CLIENT_ID = 'latchkey-account';
 export const ACCOUNT_CALLBACK_PATH = '/account/callback';
@@ -26,8 +27,8 @@ export interface SignInClientSettings {
   trustedDevices: boolean;
 }
 
-export async function signInClientSettings(clients: ClientLookup, clientId: string, accountClientName: string): Promise<SignInClientSettings> {
-  if (clientId === ACCOUNT_CLIENT_ID) return { name: accountClientName, firstParty: true, requireMfa: false, trustedDevices: true };
+export async function signInClientSettings(clients: ClientLookup, clientId: string): Promise<SignInClientSettings> {
+  if (clientId === ACCOUNT_CLIENT_ID) return { name: t('account.title'), firstParty: true, requireMfa: false, trustedDevices: true };
   const client = await clients.findById(clientId);
   return {
     name: client?.name ?? clientId,

@@ -74,7 +74,7 @@ export function buildConfiguration(deps: OidcDependencies, jwks: JWK[], clients:
       policy: buildInteractionPolicy(config.ttl.sessionAbsolute, {
         policy: config.mfa.policy,
         hasFactors: deps.hasFactors,
-        clientSettings: (clientId) => signInClientSettings(deps.clients, clientId, 'Account'),
+        clientSettings: (clientId) => signInClientSettings(deps.clients, clientId),
       }),
     },
     features: {
