@@ -13,11 +13,13 @@ import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import {
   ACCOUNT_BLOCK_MAX_SECONDS, IP_BLOCK_MAX_SECONDS, MAX_PASSWORD_FAILURES_PER_ACCOUNT_IP, MAX_PASSWORD_FAILURES_WIDE,
-  MAX_SECOND_FACTOR_FAILURES, assertNotSignedIn, assertThrottled, attemptUntilThrottled, beginSignIn, browserWithDeviceCookie,
-  codeOf, completeSignIn, describe, deviceCookieName, isPasswordStep, isSecondFactorStep, newUser, passwordStepDone,
-  retryAfterOf, signInForCode, startMfaFixture, submitPassword, submitRecoveryCode, submitTotp, uniqueIp, userWithTotp,
-  type MfaFixture, type Step,
+  MAX_SECOND_FACTOR_FAILURES, assertThrottled, attemptUntilThrottled, browserWithDeviceCookie, codeOf, describe, deviceCookieName,
+  isPasswordStep, isSecondFactorStep, newUser, retryAfterOf, startMfaFixture, uniqueIp, type MfaFixture, type Step,
 } from './_support-mfa.ts';
+import {
+  assertNotSignedIn, beginSignIn, completeSignIn, passwordStepDone, signInForCode, submitPassword, submitRecoveryCode, submitTotp,
+  userWithTotp,
+} from './_support-mfa-flow.ts';
 
 let fixture: MfaFixture;
 

@@ -10,11 +10,13 @@
 // fresh code in the same sign-in shows that the refusal was about the code.
 import test from 'ava';
 import {
-  ACCOUNT_BLOCK_MAX_SECONDS, MAX_SECOND_FACTOR_FAILURES, accountBrowser, assertNotSignedIn, assertThrottled, attemptUntilThrottled,
-  awayFromStepEdge, codeOf, completeSignIn, describe, enrolTotp, isSecondFactorStep, newUser, passwordStepDone, startMfaFixture,
-  submitTotp, totpCodeForStep, userWithTotp, waitForStep,
-  type MfaBrowser, type MfaFixture, type MfaUser, type Step, type TotpDevice,
+  ACCOUNT_BLOCK_MAX_SECONDS, MAX_SECOND_FACTOR_FAILURES, assertThrottled, attemptUntilThrottled, codeOf, describe,
+  isSecondFactorStep, newUser, startMfaFixture, type MfaBrowser, type MfaFixture, type MfaUser, type Step,
 } from './_support-mfa.ts';
+import { awayFromStepEdge, totpCodeForStep, waitForStep, type TotpDevice } from './_support-mfa-totp.ts';
+import {
+  accountBrowser, assertNotSignedIn, completeSignIn, enrolTotp, passwordStepDone, submitTotp, userWithTotp,
+} from './_support-mfa-flow.ts';
 
 let fixture: MfaFixture;
 

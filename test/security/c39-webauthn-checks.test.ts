@@ -17,11 +17,13 @@ import type { ExecutionContext } from 'ava';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { SoftAuthenticator } from '../helpers/soft-authenticator.ts';
 import {
-  accountBrowser, assertNotSignedIn, concurrencyLimit, beginSignIn, codeOf, completeSignIn, describe, enrolSecurityKey, hasWebauthnOptions,
-  isPasswordStep, isSecondFactorStep, newUser, passwordStepDone, startMfaFixture, submitKeyAsSecondFactor, submitPasskey,
-  webauthnOptions,
-  type MfaBrowser, type MfaFixture, type MfaUser, type Step,
+  concurrencyLimit, codeOf, describe, hasWebauthnOptions, isPasswordStep, isSecondFactorStep, newUser, startMfaFixture,
+  webauthnOptions, type MfaBrowser, type MfaFixture, type MfaUser, type Step,
 } from './_support-mfa.ts';
+import {
+  accountBrowser, assertNotSignedIn, beginSignIn, completeSignIn, enrolSecurityKey, passwordStepDone, submitKeyAsSecondFactor,
+  submitPasskey,
+} from './_support-mfa-flow.ts';
 
 let fixture: MfaFixture;
 /** Many tests, each with its own user and key: four at a time. */

@@ -10,11 +10,14 @@ import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { parseForm } from '../helpers/browser.ts';
 import {
-  accountBrowser, accountOverview, assertReauthRedirect, codeOf, completeSignIn, describe, enrolTotp, factorIdsOf,
-  isContinueStep, isPasswordStep, isSecondFactorStep, newUser, passwordStepDone, recoveryCodesOf, sleep, startMfaFixture,
-  submitPassword, submitRecoveryCode, beginSignIn, totpSecretOf, TotpDevice,
-  type MfaBrowser, type MfaFixture, type MfaUser, type Step,
+  codeOf, describe, factorIdsOf, isContinueStep, isPasswordStep, isSecondFactorStep, newUser, recoveryCodesOf, startMfaFixture,
+  totpSecretOf, type MfaBrowser, type MfaFixture, type MfaUser, type Step,
 } from './_support-mfa.ts';
+import { sleep, TotpDevice } from './_support-mfa-totp.ts';
+import {
+  accountBrowser, accountOverview, assertReauthRedirect, completeSignIn, enrolTotp, passwordStepDone, submitPassword,
+  submitRecoveryCode, beginSignIn,
+} from './_support-mfa-flow.ts';
 
 const WINDOW_SECONDS = 2;
 

@@ -17,11 +17,14 @@ import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { parseForm } from '../helpers/browser.ts';
 import {
-  accountOverview, assertReauthRedirect, browserWithDeviceCookie, deviceCookieName, factorIdsOf, signInForCode,
-  ACR_PASSWORD, assertNotSignedIn, codeOf, completeSignIn, describe, errorOf, interactionUid, isPasswordStep, isSecondFactorStep,
-  passwordStepDone, promptNone, REDIRECT_URI, startMfaFixture, submitPassword, submitTotp, tokenRequest, userWithTotp, beginSignIn,
-  type MfaBrowser, type MfaFixture, type MfaUser, type Step, type TotpDevice,
+  browserWithDeviceCookie, deviceCookieName, factorIdsOf, ACR_PASSWORD, codeOf, describe, errorOf, interactionUid, isPasswordStep,
+  isSecondFactorStep, REDIRECT_URI, startMfaFixture, type MfaBrowser, type MfaFixture, type MfaUser, type Step,
 } from './_support-mfa.ts';
+import { type TotpDevice } from './_support-mfa-totp.ts';
+import {
+  accountOverview, assertReauthRedirect, signInForCode, assertNotSignedIn, completeSignIn, passwordStepDone, promptNone,
+  submitPassword, submitTotp, tokenRequest, userWithTotp, beginSignIn,
+} from './_support-mfa-flow.ts';
 
 let fixture: MfaFixture;
 
