@@ -78,7 +78,7 @@ export function accountTotpPage(ctx: PageContext, setup: TotpSetupView): string 
 
 export function accountKeyPage(ctx: PageContext, p: { csrfToken: string; options: unknown; error?: string }): string {
   return layout(ctx, t('account.keyTitle'), html`${securityKeyBlock({ action: '/account/security-keys', csrfToken: p.csrfToken, error: p.error })}
-<p><a href="/account">${t('account.back')}</a></p>${webauthnScripts(p.options)}`);
+<p><a href="/account">${t('account.back')}</a></p>${webauthnScripts(p.options, ctx.nonce)}`);
 }
 
 export function passwordChangedPage(ctx: PageContext): string {

@@ -22,6 +22,6 @@ ${totpSetupBlock(p.totp)}
 <h2>${t('enrol.keyHeading')}</h2>
 ${securityKeyBlock(p.key)}
 </section>
-${webauthnScripts(p.webauthnOptions)}`;
+${webauthnScripts(p.webauthnOptions, ctx.nonce)}`;
   return layout(ctx, t('enrol.title'), body);
 }

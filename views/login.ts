@@ -39,6 +39,6 @@ ${csrfField(p.csrfToken)}
 <input type="hidden" name="webauthn_response" value="">
 <button type="button" class="button secondary" id="passkey-signin" data-webauthn="authenticate" data-error="${t('login.passkeyFailed')}">${t('login.passkey')}</button>
 </form>
-${webauthnScripts(p.passkey.options)}`}`;
+${webauthnScripts(p.passkey.options, ctx.nonce)}`}`;
   return layout(ctx, t('login.title'), body);
 }

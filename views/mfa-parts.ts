@@ -3,11 +3,14 @@
 import { html, raw, type SafeHtml } from './html.ts';
 import { t } from './strings.ts';
 
-/** WebAuthn options as inert JSON (no inline script, so the CSP stays strict), then the scripts that use them. */
-export function webauthnScripts(options: unknown): SafeHtml {
+/**
+ * WebAuthn options as inert JSON (never executed; it carries the nonce like
+ * every inline element, so the CSP stays uniform), then the scripts that use them.
+ */
+export function webauthnScripts(options: unknown, nonce: string): SafeHtml {
   // `<` escaped so the JSON cannot close its script element.
   const json = JSON.stringify(options).replace(/</g, '\\u003c');
-  return html`<script type="application/json" id="webauthn-options">${raw(json)}</script>
+  return html`<script type="application/json" id="webauthn-options" nonce="${nonce}">${raw(json)}</script>
 <script src="/static/vendor/simplewebauthn/index.umd.min.js"></script>
 <script src="/static/webauthn.js"></script>`;
 }

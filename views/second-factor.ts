@@ -46,6 +46,6 @@ ${p.webauthnOptions !== undefined && html`<button type="button" class="button ${
 <button type="submit" class="button secondary" name="method" value="recovery">${t('mfa.useRecovery')}</button>
 </details>
 </form>
-${p.webauthnOptions !== undefined && webauthnScripts(p.webauthnOptions)}`;
+${p.webauthnOptions !== undefined && webauthnScripts(p.webauthnOptions, ctx.nonce)}`;
   return layout(ctx, t('mfa.title'), body);
 }

