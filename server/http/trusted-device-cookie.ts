@@ -15,7 +15,7 @@ export function readDeviceTokens(ctx: Koa.Context, https: boolean): string[] {
 
 /** Adds a token, keeping the newest few (an old one simply stops matching). */
 export function addDeviceToken(ctx: Koa.Context, https: boolean, token: string, maxAgeSeconds: number): void {
-  const tokens = [token, ...readDeviceTokens(ctx, https).filter((t) => t !== token)].slice(0, MAX_TOKENS);
+  const tokens = [...new Set([token, ...readDeviceTokens(ctx, https)])].slice(0, MAX_TOKENS);
   ctx.cookies.set(deviceCookieName(https), tokens.join('.'), {
     httpOnly: true,
     sameSite: 'lax',

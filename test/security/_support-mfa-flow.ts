@@ -234,8 +234,8 @@ export async function userWithTotp(fixture: MfaFixture): Promise<MfaUser & { tot
 
 /**
  * An /account change answered with a redirect to re-authenticate:
- * 302/303 to /account/reauth, or straight to /auth with max_age=0 (or
- * prompt=login). Returns the target.
+ * 302/303 to /account/reauth, or straight to /auth with max_age 0 or 1
+ * (a sign-in no older than a second) or prompt=login. Returns the target.
  */
 export async function assertReauthRedirect(t: ExecutionContext, fixture: MfaFixture, response: Response, label: string): Promise<URL | undefined> {
   const location = response.headers.get('location');
@@ -244,8 +244,8 @@ export async function assertReauthRedirect(t: ExecutionContext, fixture: MfaFixt
   if (!location) return undefined;
   const target = new URL(location, fixture.issuer);
   const reauth = target.origin === new URL(fixture.issuer).origin && (target.pathname === '/account/reauth'
-    || (target.pathname === '/auth' && (target.searchParams.get('max_age') === '0' || /\blogin\b/.test(target.searchParams.get('prompt') ?? ''))));
-  t.true(reauth, `${label}: the redirect goes to re-authentication (/account/reauth or /auth with max_age=0), got ${location}`);
+    || (target.pathname === '/auth' && (['0', '1'].includes(target.searchParams.get('max_age') ?? '') || /\blogin\b/.test(target.searchParams.get('prompt') ?? ''))));
+  t.true(reauth, `${label}: the redirect goes to re-authentication (/account/reauth or /auth with max_age <= 1), got ${location}`);
   return target;
 }
 

@@ -70,6 +70,8 @@ async function attempt(email: string, password: string): Promise<Attempt> {
   const replacements: [string, string][] = [[login.uid, '{uid}'], [fields.csrf, '{csrf}'], [escapeHtml(email), '{email}']];
   if (nonce) replacements.push([nonce, '{nonce}']);
   for (const [value, placeholder] of replacements) body = body.replace(new RegExp(escapeRegExp(value), 'g'), placeholder);
+  // The passkey sign-in's WebAuthn challenge is fresh on every page.
+  body = body.replace(/"challenge":"[A-Za-z0-9_-]+"/g, '"challenge":"{challenge}"');
   const headers: Record<string, string> = {};
   for (const [name, value] of response.headers) {
     if (name === 'date' || name === 'content-length') continue;
