@@ -84,6 +84,7 @@ export const strings = {
     'account.passwordChanged': 'Your password was changed. Every session, this one included, was signed out and remembered devices were forgotten. Sign in with the new password.',
     'account.factorAdded': 'Added “{name}”.',
     'account.factorRemoved': 'Removed.',
+    'account.lastFactorRequired': 'Two-step verification is required for your account: add another factor before removing this one.',
     'account.deviceForgotten': 'That device will ask for a second step again.',
     'account.signOut': 'Sign out',
     'account.reauthNote': 'Changes ask you to confirm it is you first.',

@@ -13,6 +13,7 @@ import { formBody } from '../http/body.ts';
 import { csrfGuard, csrfToken, requireSameOrigin } from '../http/csrf.ts';
 import { pageContext } from '../interactions/context.ts';
 import { ACCOUNT_CLIENT_ID } from '../oidc/account-client.ts';
+import { mfaMandatory } from '../mfa/policy.ts';
 import { MfaError } from '../mfa/types.ts';
 import { loadAccountSession, type AccountPageDependencies, type AccountSession } from './context.ts';
 import { handleCallback, redirectToSignIn, safeNext } from './sign-in.ts';
@@ -123,6 +124,13 @@ export function accountRoutes(deps: AccountPageDependencies): Koa.Middleware {
 
   router.post('/factors/:id/remove', fresh('/account'), async (ctx) => {
     const s = session(ctx);
+    // Where MFA is mandatory the last factor stays until another is added.
+    const factors = await deps.mfa.factors.list(s.account.id);
+    const mandatory = mfaMandatory({ policy: deps.config.mfa.policy, account: s.account, client: { requireMfa: false } });
+    if (mandatory && factors.length === 1 && factors[0].id === ctx.params.id) {
+      ctx.status = 409;
+      return showOverview(ctx, { error: t('account.lastFactorRequired') });
+    }
     if (!(await deps.mfa.factors.remove(s.account.id, ctx.params.id))) ctx.throw(404);
     deps.logger.info({ accountId: s.account.id }, 'second factor removed on the account page');
     back(ctx, 'removed');

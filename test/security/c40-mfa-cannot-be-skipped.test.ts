@@ -10,7 +10,8 @@
 // (`latchkey users set-password`) keeps the factors: the next sign-in with
 // the new password still asks for the second factor.
 // A sign-in to /account on a remembered device (no second factor presented)
-// cannot remove a factor without re-authenticating.
+// cannot remove a factor without re-authenticating. Where MFA is required,
+// the last factor cannot be removed at all.
 // (Changing factors once the last factor is older than ACCOUNT_REAUTH_WINDOW:
 // c40-account-reauth.test.ts.)
 import test from 'ava';
@@ -22,7 +23,7 @@ import {
 } from './_support-mfa.ts';
 import { type TotpDevice } from './_support-mfa-totp.ts';
 import {
-  accountOverview, assertReauthRedirect, signInForCode, assertNotSignedIn, completeSignIn, passwordStepDone, promptNone,
+  accountBrowser, accountOverview, assertReauthRedirect, openAccountPage, signInForCode, assertNotSignedIn, completeSignIn, passwordStepDone, promptNone,
   submitPassword, submitTotp, tokenRequest, userWithTotp, beginSignIn,
 } from './_support-mfa-flow.ts';
 
@@ -176,4 +177,27 @@ test('C40: a sign-in to /account with a remembered device (no second factor show
   const response = await browser.request(remove.action, { method: 'POST', form: remove.fields });
   await assertReauthRedirect(t, fixture, response, 'POST /account/factors/:id/remove after a remembered-device sign-in');
   t.deepEqual(factorIdsOf((await accountOverview(browser.clone())).html), ids, 'the factor is still there');
+});
+
+test('C40: where MFA is required, /account refuses to remove the last factor; without the requirement it may go', async (t) => {
+  t.timeout(150_000);
+  const user = await userWithTotp(fixture);
+  const { browser } = await accountBrowser(fixture, user);
+  const removeLast = async () => {
+    const page = await openAccountPage(browser, user);
+    const [factorId] = factorIdsOf(page.html);
+    const { action, fields } = parseForm(page.html, new RegExp(`/account/factors/${factorId}/remove$`));
+    return { factorId, answer: await browser.follow(new URL(action, fixture.issuer).href, { method: 'POST', form: fields }) };
+  };
+
+  await fixture.server.admin(['users', 'require-mfa', user.email]);
+  const refused = await removeLast();
+  t.is(refused.answer.response.status, 409, describe(refused.answer));
+  t.regex(refused.answer.html, /role="alert">[^<]*add another factor/);
+  t.deepEqual(factorIdsOf((await openAccountPage(browser, user)).html), [refused.factorId], 'the factor is still there');
+
+  await fixture.server.admin(['users', 'require-mfa', user.email, '--off']);
+  const removed = await removeLast();
+  t.is(removed.answer.response.status, 200, describe(removed.answer));
+  t.deepEqual(factorIdsOf(removed.answer.html), [], 'removed once MFA is no longer required');
 });
