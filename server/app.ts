@@ -22,12 +22,18 @@ export interface AppDependencies extends Omit<InteractionDependencies, 'accounts
   config: Config;
   logger: Logger;
   host: ProviderHost;
+  /** Keys signing Latchkey's own cookies (the known-browser cookie); the provider's cookie keys. */
+  cookieKeys: string[];
   /** Readiness: resolves when the stores answer. */
   healthy: () => Promise<void>;
 }
 
 export function createApp(deps: AppDependencies): Koa {
-  const app = new Koa({ proxy: deps.config.trustProxy });
+  // Behind the one TLS-terminating proxy TRUST_PROXY describes, the client's
+  // address is the last X-Forwarded-For entry (the one the proxy added);
+  // earlier entries come from the client and would let it pick its IP.
+  const app = new Koa({ proxy: deps.config.trustProxy, maxIpsCount: 1 });
+  app.keys = deps.cookieKeys;
   app.on('error', (error, ctx) => deps.logger.error({ err: error, path: ctx?.path }, 'request failed'));
   app.use(securityHeaders({ https: deps.config.https }));
   app.use(staticFiles());

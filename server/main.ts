@@ -104,6 +104,7 @@ async function start(config: Config) {
     progress: createSignInProgressStore(adapterFactory('SignInProgress'), keyring.encryption, config.ttl.interaction),
     setups: createSignInProgressStore(adapterFactory('AccountSetup'), keyring.encryption, ACCOUNT_SETUP_TTL),
     csrfKey: keyring.csrf,
+    cookieKeys: keyring.cookies,
     async healthy() {
       await db.query('SELECT 1');
       if (redis) await pingRedis(redis);

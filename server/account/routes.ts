@@ -24,7 +24,8 @@ export function accountRoutes(deps: AccountPageDependencies): Koa.Middleware {
   const router = new Router({ prefix: '/account' });
   const page = (ctx: Koa.Context) => pageContext(deps.config, ctx);
   const csrf = (s: AccountSession) => csrfToken(deps.csrfKey, `account:${s.sessionUid}`);
-  const setupKey = (s: AccountSession) => `account:${s.sessionUid}`;
+  // Set-ups (a TOTP secret, a WebAuthn challenge) belong to this session and this account.
+  const setupKey = (s: AccountSession) => `account:${s.sessionUid}:${s.account.id}`;
   const session = (ctx: Koa.Context) => ctx.state.accountSession as AccountSession;
 
   router.get('/callback', (ctx) => handleCallback(deps, ctx));
@@ -76,7 +77,7 @@ export function accountRoutes(deps: AccountPageDependencies): Koa.Middleware {
   };
 
   router.get('/', async (ctx) => {
-    const done = typeof ctx.query.done === 'string' ? MESSAGES[ctx.query.done] : undefined;
+    const done = typeof ctx.query.done === 'string' && Object.hasOwn(MESSAGES, ctx.query.done) ? MESSAGES[ctx.query.done] : undefined;
     await showOverview(ctx, { message: done && t(done) });
   });
 
@@ -125,13 +126,13 @@ export function accountRoutes(deps: AccountPageDependencies): Koa.Middleware {
   router.post('/factors/:id/remove', fresh('/account'), async (ctx) => {
     const s = session(ctx);
     // Where MFA is mandatory the last factor stays until another is added.
-    const factors = await deps.mfa.factors.list(s.account.id);
-    const mandatory = mfaMandatory({ policy: deps.config.mfa.policy, account: s.account, client: { requireMfa: false } });
-    if (mandatory && factors.length === 1 && factors[0].id === ctx.params.id) {
+    const keepLast = mfaMandatory({ policy: deps.config.mfa.policy, account: s.account, client: { requireMfa: false } });
+    const outcome = await deps.mfa.factors.remove(s.account.id, ctx.params.id, { keepLast });
+    if (outcome === 'not-found') ctx.throw(404);
+    if (outcome === 'last-factor') {
       ctx.status = 409;
       return showOverview(ctx, { error: t('account.lastFactorRequired') });
     }
-    if (!(await deps.mfa.factors.remove(s.account.id, ctx.params.id))) ctx.throw(404);
     deps.logger.info({ accountId: s.account.id }, 'second factor removed on the account page');
     back(ctx, 'removed');
   });

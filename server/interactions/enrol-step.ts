@@ -9,13 +9,13 @@ import { csrfToken } from '../http/csrf.ts';
 import { withSecondFactor, type SecondFactorMethod } from '../mfa/policy.ts';
 import { MfaError } from '../mfa/types.ts';
 import { pageContext, showCurrentStep, type InteractionDependencies } from './context.ts';
-import { provenAmr, type Flow } from './flow.ts';
+import { provenAmr, provenAt, type Flow } from './flow.ts';
 
 export async function renderEnrolStep(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow, errors: { totp?: string; key?: string } = {}) {
   const account = flow.account!;
   // Keep one secret per interaction so a wrong code shows the same QR code again.
   const setup = await deps.mfa.totp.setup(account.email, flow.progress?.pendingTotpSecret);
-  await deps.progress.save(flow.uid, { accountId: account.id, amr: provenAmr(flow), ...flow.progress, pendingTotpSecret: setup.secret });
+  await deps.progress.save(flow.uid, { accountId: account.id, amr: provenAmr(flow), provenAt: provenAt(flow), ...flow.progress, pendingTotpSecret: setup.secret });
   const csrf = csrfToken(deps.csrfKey, flow.uid);
   ctx.type = 'html';
   ctx.body = enrolPage(pageContext(deps.config, ctx), {
@@ -31,7 +31,7 @@ async function enrolled(deps: InteractionDependencies, ctx: Koa.Context, flow: F
   const codes = await deps.mfa.recoveryCodes.regenerate(accountId);
   deps.logger.info({ accountId, kind: method.kind }, 'second factor enrolled during sign-in');
   await deps.progress.save(flow.uid, {
-    accountId, amr: provenAmr(flow), result: withSecondFactor(method, provenAmr(flow)), notice: { kind: 'recovery-codes', codes },
+    accountId, amr: provenAmr(flow), provenAt: provenAt(flow), result: withSecondFactor(method, provenAmr(flow)), notice: { kind: 'recovery-codes', codes },
   });
   showCurrentStep(ctx, flow.uid);
 }

@@ -3,8 +3,8 @@
 // state machine's view of it.
 import type Koa from 'koa';
 import { errors } from 'oidc-provider';
-import type { Account } from '../accounts/types.ts';
-import { mfaMandatory } from '../mfa/policy.ts';
+import { issuedBeforeRevocation, type Account } from '../accounts/types.ts';
+import { mfaMandatory, requestsMfa } from '../mfa/policy.ts';
 import { signInClientSettings, type SignInClientSettings } from '../oidc/account-client.ts';
 import type { InteractionDependencies, InteractionDetails } from './context.ts';
 import type { SignInProgress } from './sign-in-progress.ts';
@@ -30,17 +30,18 @@ export async function loadFlow(deps: InteractionDependencies, ctx: Koa.Context):
   const progress = await deps.progress.get(details.uid);
   const candidateId = progress?.accountId ?? details.session?.accountId;
   const candidate = candidateId ? await deps.accounts.findById(candidateId) : undefined;
-  const usable = candidate && !candidate.disabled ? candidate : undefined;
+  // A sign-out everywhere (or new password) since the password was proven, or
+  // since this interaction began for a step-up, voids what was proven.
+  const provenSince = progress ? progress.provenAt : interactionIssuedAt(details);
+  const usable = candidate && !candidate.disabled && !issuedBeforeRevocation(candidate, provenSince) ? candidate : undefined;
   const hasFactors = usable ? await deps.mfa.factors.hasFactors(usable.id) : false;
   const state: SignInState = {
     promptName: details.prompt.name,
     reasons: details.prompt.reasons,
     sessionAccountId: details.session?.accountId,
     progress: progress && usable ? { accountId: progress.accountId, result: progress.result } : undefined,
-    account: usable && {
-      hasFactors,
-      mfaMandatory: mfaMandatory({ policy: deps.config.mfa.policy, account: usable, client }),
-    },
+    account: usable && { hasFactors, mfaMandatory: mustUseMfa(deps, details, client, usable) },
+    requestedMfa: requestsMfa(details.params),
   };
   const provenId = provenAccountId(state);
   return {
@@ -54,6 +55,16 @@ export async function loadFlow(deps: InteractionDependencies, ctx: Koa.Context):
     step: currentStep(state),
   };
 }
+
+const interactionIssuedAt = (details: InteractionDetails): number | undefined => (details as { iat?: number }).iat;
+
+/** When the first factor was proven: this flow's password, or the session's sign-in (as of this interaction). */
+export const provenAt = (flow: Flow): number =>
+  flow.progress?.provenAt ?? interactionIssuedAt(flow.details) ?? Math.floor(Date.now() / 1000);
+
+/** Must this sign-in end with two factors even when the account has none (policy, client, user, or the request's acr)? */
+export const mustUseMfa = (deps: InteractionDependencies, details: InteractionDetails, client: SignInClientSettings, account: Account): boolean =>
+  mfaMandatory({ policy: deps.config.mfa.policy, account, client }) || requestsMfa(details.params);
 
 /** What was proven before the second factor: this flow's password, or the session's sign-in. */
 export const provenAmr = (flow: Flow): string[] => flow.progress?.amr ?? (flow.details.session as { amr?: string[] } | undefined)?.amr ?? ['pwd'];

@@ -1,19 +1,21 @@
 // Step "password": email + password. Unknown email, wrong password and a
-// disabled account give the same page, status and (argon2) timing. Failures
-// are throttled per IP, per account+IP and per account; a browser that holds
-// a remembered device of the account is exempt from the all-IPs account
-// limit, so an attacker elsewhere cannot lock its owner out.
+// disabled account give the same page, status and (argon2) timing. Attempts
+// are throttled per IP, per account+IP and per account; a browser that signed
+// in to the account before (or holds a remembered device of it) is exempt
+// from the all-IPs account limit, so an attacker elsewhere cannot lock its
+// owner out.
 import type Koa from 'koa';
 import type { Account } from '../accounts/types.ts';
 import { loginPage } from '../../views/login.ts';
 import { t } from '../../views/strings.ts';
 import { csrfToken } from '../http/csrf.ts';
+import { isKnownBrowser, rememberKnownBrowser } from '../http/known-browser-cookie.ts';
 import { readDeviceTokens } from '../http/trusted-device-cookie.ts';
-import { mfaMandatory, passwordOnly, passwordOnTrustedDevice } from '../mfa/policy.ts';
+import { passwordOnly, passwordOnTrustedDevice } from '../mfa/policy.ts';
 import { ThrottledError } from '../mfa/types.ts';
 import { pageContext, showCurrentStep, type InteractionDependencies } from './context.ts';
 import { finishLogin, rememberAllowed } from './finish-login.ts';
-import type { Flow } from './flow.ts';
+import { mustUseMfa, type Flow } from './flow.ts';
 import { answerThrottled } from './throttled.ts';
 
 export async function renderPasswordStep(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow, p: { email?: string; error?: string } = {}) {
@@ -32,7 +34,9 @@ export async function renderPasswordStep(deps: InteractionDependencies, ctx: Koa
   });
 }
 
-async function holdsTrustedDevice(deps: InteractionDependencies, ctx: Koa.Context, email: string): Promise<boolean> {
+/** Has this browser signed in to the account before, or does it hold a remembered device of it? */
+async function knownBrowser(deps: InteractionDependencies, ctx: Koa.Context, email: string): Promise<boolean> {
+  if (isKnownBrowser(ctx, deps.config.https, email)) return true;
   const tokens = readDeviceTokens(ctx, deps.config.https);
   if (tokens.length === 0) return false;
   const [accountIds, account] = await Promise.all([deps.mfa.trustedDevices.accountIdsFor(tokens), deps.accounts.findByEmail(email)]);
@@ -45,14 +49,15 @@ export async function submitPasswordStep(deps: InteractionDependencies, ctx: Koa
   const password = body.password ?? '';
   const { throttle } = deps.mfa;
   try {
-    await throttle.checkPassword(email, ctx.ip, { trustedDevice: email !== '' && await holdsTrustedDevice(deps, ctx, email) });
+    const known = { knownBrowser: email !== '' && await knownBrowser(deps, ctx, email) };
+    await throttle.passwordAttempt(email, ctx.ip, known);
     const account = email && password ? await deps.passwords.authenticate(email, password) : undefined;
     if (!account) {
-      await throttle.passwordFailed(email, ctx.ip);
       ctx.status = 401;
       return await renderPasswordStep(deps, ctx, flow, { email, error: t('login.invalid') });
     }
-    await throttle.passwordSucceeded(email, ctx.ip);
+    await throttle.passwordSucceeded(email, ctx.ip, known);
+    rememberKnownBrowser(ctx, deps.config.https, email);
     await afterPassword(deps, ctx, flow, account);
   } catch (error) {
     if (!(error instanceof ThrottledError)) throw error;
@@ -65,7 +70,7 @@ export async function submitPasswordStep(deps: InteractionDependencies, ctx: Koa
 /** The password is right: done, or on to the second factor or enrolment. */
 async function afterPassword(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow, account: Account) {
   const hasFactors = await deps.mfa.factors.hasFactors(account.id);
-  const mandatory = mfaMandatory({ policy: deps.config.mfa.policy, account, client: flow.client });
+  const mandatory = mustUseMfa(deps, flow.details, flow.client, account);
   if (!hasFactors && !mandatory) return finishLogin(deps, ctx, flow, account.id, passwordOnly());
   if (hasFactors && rememberAllowed(deps, flow)) {
     const tokens = readDeviceTokens(ctx, deps.config.https);
@@ -74,6 +79,6 @@ async function afterPassword(deps: InteractionDependencies, ctx: Koa.Context, fl
       return finishLogin(deps, ctx, flow, account.id, passwordOnTrustedDevice());
     }
   }
-  await deps.progress.save(flow.uid, { accountId: account.id, amr: ['pwd'] });
+  await deps.progress.save(flow.uid, { accountId: account.id, amr: ['pwd'], provenAt: Math.floor(Date.now() / 1000) });
   showCurrentStep(ctx, flow.uid);
 }

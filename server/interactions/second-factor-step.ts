@@ -1,6 +1,7 @@
 // Step "second-factor": after the password (or for a step-up), one of the
 // account's factors: a TOTP code, a security key or passkey, or a recovery
-// code. Failures are throttled per account.
+// code. Attempts are throttled per account and IP (counted before the
+// check, given back when right).
 import type Koa from 'koa';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { secondFactorPage } from '../../views/second-factor.ts';
@@ -10,7 +11,7 @@ import { withSecondFactor, type SecondFactorMethod } from '../mfa/policy.ts';
 import { MfaError, ThrottledError } from '../mfa/types.ts';
 import { pageContext, showCurrentStep, type InteractionDependencies } from './context.ts';
 import { finishLogin, rememberAllowed } from './finish-login.ts';
-import { provenAmr, type Flow } from './flow.ts';
+import { provenAmr, provenAt, type Flow } from './flow.ts';
 import { answerThrottled } from './throttled.ts';
 
 export async function renderSecondFactorStep(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow, error?: string) {
@@ -67,21 +68,20 @@ export async function submitSecondFactorStep(deps: InteractionDependencies, ctx:
   const accountId = flow.account!.id;
   const { throttle } = deps.mfa;
   try {
-    await throttle.checkSecondFactor(accountId, ctx.ip);
+    await throttle.secondFactorAttempt(accountId, ctx.ip);
     const outcome = await verify(deps, flow, body);
     if ('failure' in outcome) {
       deps.logger.info({ accountId, method: body.method }, 'second factor refused');
-      await throttle.secondFactorFailed(accountId, ctx.ip);
       ctx.status = 401;
       return await renderSecondFactorStep(deps, ctx, flow, t(outcome.failure));
     }
-    await throttle.secondFactorSucceeded(accountId);
+    await throttle.secondFactorSucceeded(accountId, ctx.ip);
     const result = withSecondFactor(outcome.method, provenAmr(flow));
     const rememberDevice = body.remember_device === '1';
     if (outcome.recoveryLeft === undefined) return await finishLogin(deps, ctx, flow, accountId, result, rememberDevice);
     // A recovery code: say how many are left before going on.
     await deps.progress.save(flow.uid, {
-      accountId, amr: provenAmr(flow), result, rememberDevice, notice: { kind: 'recovery-used', remaining: outcome.recoveryLeft },
+      accountId, amr: provenAmr(flow), provenAt: provenAt(flow), result, rememberDevice, notice: { kind: 'recovery-used', remaining: outcome.recoveryLeft },
     });
     showCurrentStep(ctx, flow.uid);
   } catch (error) {

@@ -11,6 +11,8 @@ export interface SignInProgress {
   accountId: string;
   /** amr already proven: ['pwd'] after the password, or the session's for a step-up. */
   amr: string[];
+  /** When that was proven (epoch seconds): a sign-out everywhere since voids the progress. */
+  provenAt?: number;
   /** A TOTP secret shown on the enrol page, waiting for its first code. */
   pendingTotpSecret?: string;
   /** The finished sign-in, held while a notice (recovery codes) is shown. */
@@ -30,6 +32,7 @@ export interface SignInProgressStore {
 interface Stored {
   accountId: string;
   amr: string[];
+  provenAt?: number;
   secret?: string;
   result?: SignInResult;
   notice?: string;
@@ -45,6 +48,7 @@ export function createSignInProgressStore(adapter: Adapter, encryptionKey: Buffe
       return {
         accountId: stored.accountId,
         amr: stored.amr,
+        provenAt: stored.provenAt,
         result: stored.result,
         rememberDevice: stored.rememberDevice,
         pendingTotpSecret: stored.secret ? decrypt(encryptionKey, stored.secret, aad(uid)) : undefined,
@@ -55,6 +59,7 @@ export function createSignInProgressStore(adapter: Adapter, encryptionKey: Buffe
       const stored: Stored = {
         accountId: progress.accountId,
         amr: progress.amr,
+        provenAt: progress.provenAt,
         result: progress.result,
         rememberDevice: progress.rememberDevice,
         secret: progress.pendingTotpSecret ? encrypt(encryptionKey, progress.pendingTotpSecret, aad(uid)) : undefined,

@@ -18,6 +18,8 @@ export type Step = 'password' | 'second-factor' | 'enrol' | 'notice' | 'consent'
 
 /** Login reasons a signed-in session can answer without the password again. */
 const STEP_UP_REASONS = new Set(['second_factor_needed', 'max_age']);
+/** oidc-provider's reasons for an essential acr (claims parameter): a step-up too when that acr is MFA. */
+const ESSENTIAL_ACR_REASONS = new Set(['essential_acr', 'essential_acrs']);
 
 export interface SignInState {
   /** oidc-provider's pending prompt. */
@@ -29,6 +31,8 @@ export interface SignInState {
   progress?: { accountId: string; result?: unknown };
   /** Of the account the flow is about (progress's, else the session's). */
   account?: { hasFactors: boolean; mfaMandatory: boolean };
+  /** The request asks for acr MFA (policy.ts requestsMfa). */
+  requestedMfa?: boolean;
 }
 
 export class StepNotAllowedError extends Error {
@@ -44,7 +48,8 @@ export class StepNotAllowedError extends Error {
 export function provenAccountId(state: SignInState): string | undefined {
   if (state.progress) return state.progress.accountId;
   if (state.promptName !== 'login' || !state.sessionAccountId || state.reasons.length === 0) return undefined;
-  if (!state.reasons.every((reason) => STEP_UP_REASONS.has(reason))) return undefined;
+  const stepUp = (reason: string) => STEP_UP_REASONS.has(reason) || (state.requestedMfa === true && ESSENTIAL_ACR_REASONS.has(reason));
+  if (!state.reasons.every(stepUp)) return undefined;
   if (state.reasons.includes('max_age') && !state.account?.hasFactors) return undefined;
   return state.sessionAccountId;
 }

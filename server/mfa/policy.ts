@@ -69,10 +69,8 @@ export interface MfaInputs {
 /**
  * Must this sign-in include a second factor? Always when the account has one;
  * otherwise when the global policy, the client or the account requires it
- * (the user then enrols during sign-in). So acr_values=ACR_MFA needs no rule
- * of its own: a session that signed in with the password alone before the
- * account had a factor steps up, and an account without any factor is
- * answered with acr pwd (acr_values is a voluntary request, OIDC Core 5.5.1.1).
+ * (the user then enrols during sign-in). A request for ACR_MFA (requestsMfa)
+ * counts as such a requirement for that request.
  */
 export function secondFactorRequired(input: MfaInputs): boolean {
   if (input.account.hasFactors) return true;
@@ -80,5 +78,21 @@ export function secondFactorRequired(input: MfaInputs): boolean {
 }
 
 /** Must the user have a factor at all (enrolment inside sign-in when missing)? */
+/**
+ * Does the authorization request ask for ACR_MFA, in acr_values or as the
+ * ID token's requested acr (claims parameter)? Latchkey then treats MFA as
+ * mandatory for that request: a user without a factor sets one up.
+ */
+export function requestsMfa(params: { acr_values?: unknown; claims?: unknown }): boolean {
+  if (typeof params.acr_values === 'string' && params.acr_values.split(' ').includes(ACR_MFA)) return true;
+  if (typeof params.claims !== 'string') return false;
+  try {
+    const acr = JSON.parse(params.claims)?.id_token?.acr;
+    return acr?.value === ACR_MFA || (Array.isArray(acr?.values) && acr.values.includes(ACR_MFA));
+  } catch {
+    return false;
+  }
+}
+
 export const mfaMandatory = (input: { policy: MfaInputs['policy']; account: { requireMfa: boolean }; client: { requireMfa: boolean } }): boolean =>
   input.policy === 'required' || input.client.requireMfa || input.account.requireMfa;

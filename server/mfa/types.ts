@@ -51,12 +51,13 @@ export interface TotpFactors {
   setup(accountEmail: string, secret?: string): Promise<TotpSetup>;
   /**
    * Stores the factor when `code` is right for `secret` (the accepted step is
-   * recorded, so the same code cannot be used to sign in). undefined when wrong.
+   * recorded, so the same code cannot be used to sign in). undefined when
+   * wrong, or when the account already has this secret (a double submit).
    */
   confirm(accountId: string, name: string, secret: string, code: string): Promise<Factor | undefined>;
   /**
    * Checks a code against each of the account's TOTP factors (SHA-1, 6 digits,
-   * 30 s, ±1 step). A step at or before the factor's last used step is refused
+   * 30 s, ±1 step). A step at or before the last step used with any of the account's TOTP factors is refused
    * (atomic compare-and-set). Returns the factor that matched.
    */
   verify(accountId: string, code: string): Promise<Factor | undefined>;
@@ -109,7 +110,7 @@ export interface TrustedDevice {
 export interface TrustedDevices {
   /** Remembers this browser for the account; returns the token for its cookie. */
   remember(accountId: string, label: string, ttlSeconds: number): Promise<{ token: string; expiresAt: Date }>;
-  /** Whether one of the cookie's tokens is a live device of the account (records its use). */
+  /** Whether one of the cookie's tokens is a live device of the account, remembered since its last sign-out everywhere (records its use). */
   isTrusted(accountId: string, tokens: string[]): Promise<boolean>;
   /** The accounts that the cookie's tokens are live devices of (no use recorded). */
   accountIdsFor(tokens: string[]): Promise<string[]>;
@@ -122,8 +123,15 @@ export interface TrustedDevices {
 export interface FactorDirectory {
   list(accountId: string): Promise<Factor[]>;
   hasFactors(accountId: string): Promise<boolean>;
-  /** Removes one factor; when it was the last, the recovery codes go too. false if not found. */
-  remove(accountId: string, factorId: string): Promise<boolean>;
+  /**
+   * Removes one factor; when it was the last, the recovery codes go too.
+   * 'not-found' when the account has no such factor. With `keepLast` (MFA is
+   * mandatory for the account), the account's last factor (TOTP and WebAuthn
+   * counted together) stays and the answer is 'last-factor'; decided under the
+   * account's row lock, so two concurrent removals of the last two factors
+   * cannot both succeed.
+   */
+  remove(accountId: string, factorId: string, options?: { keepLast?: boolean }): Promise<'removed' | 'not-found' | 'last-factor'>;
   /** Removes every factor, recovery code and trusted device; says how many of each. */
   reset(accountId: string): Promise<{ totp: number; webauthn: number; recoveryCodes: number; trustedDevices: number }>;
 }
@@ -139,23 +147,26 @@ export class ThrottledError extends Error {
 }
 
 /**
- * Failed-attempt limits (rate-limiter-flexible; Redis when REDIS_URL is set).
- * `check*` throws ThrottledError while blocked; `*Failed` counts a failure
- * (and throws ThrottledError when that failure starts a block); `*Succeeded`
- * clears the per-account counters. Blocks grow with repeated blocks and are
- * capped, so nobody can lock an account for good. Every decision is logged.
+ * Sign-in attempt limits (rate-limiter-flexible; Redis when REDIS_URL is set).
+ * An attempt is counted *before* its password or code is checked, so a burst
+ * of parallel guesses cannot all slip under a limit; a right answer gives its
+ * attempt back, so only failures add up. `*Attempt` throws ThrottledError
+ * while a limit is exceeded (the first attempt over it starts a block). Blocks
+ * grow with repeats and are capped, so nobody can lock an account for good.
+ * Every decision is logged.
  */
 export interface SignInThrottle {
   /**
-   * Limits: failures per IP, per account+IP, and per account from all IPs.
-   * `trustedDevice`: the browser holds a remembered device of this account,
-   * so the all-IPs account limit (the one an attacker elsewhere could run up
-   * against a victim) does not apply.
+   * Limits: per IP, per account+IP, and per account from all IPs.
+   * `knownBrowser`: the browser has signed in to this account before (or
+   * holds a remembered device of it), so the all-IPs account limit, the one
+   * an attacker elsewhere could run up against the owner, does not apply.
    */
-  checkPassword(email: string, ip: string, options?: { trustedDevice?: boolean }): Promise<void>;
-  passwordFailed(email: string, ip: string): Promise<void>;
-  passwordSucceeded(email: string, ip: string): Promise<void>;
-  checkSecondFactor(accountId: string, ip: string): Promise<void>;
-  secondFactorFailed(accountId: string, ip: string): Promise<void>;
-  secondFactorSucceeded(accountId: string): Promise<void>;
+  passwordAttempt(email: string, ip: string, options?: { knownBrowser?: boolean }): Promise<void>;
+  /** The password was right: its attempt is given back and the account+IP history cleared. */
+  passwordSucceeded(email: string, ip: string, options?: { knownBrowser?: boolean }): Promise<void>;
+  /** Limits: per IP and per account. */
+  secondFactorAttempt(accountId: string, ip: string): Promise<void>;
+  /** The factor was right: its attempt is given back and the account's count cleared. */
+  secondFactorSucceeded(accountId: string, ip: string): Promise<void>;
 }

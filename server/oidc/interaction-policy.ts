@@ -4,11 +4,12 @@
 //   active one must still re-authenticate after SESSION_ABSOLUTE_TTL);
 // - a session whose account was disabled, deleted or signed out everywhere
 //   since (findAccount no longer returns it, but the session still names it);
-// - a session without the second factor that the account, the client or the
-//   global policy requires (step-up: the interaction asks for that factor only).
+// - a session without the second factor that the account, the client, the
+//   global policy or the request (acr) requires (step-up: the interaction
+//   asks for that factor only).
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Account } from '../accounts/types.ts';
-import { satisfiesMfa, secondFactorRequired } from '../mfa/policy.ts';
+import { requestsMfa, satisfiesMfa, secondFactorRequired } from '../mfa/policy.ts';
 
 const { base, Check } = interactionPolicy;
 
@@ -42,7 +43,7 @@ export function buildInteractionPolicy(sessionAbsoluteSeconds: number, mfa: MfaP
       const account = accountOf(ctx);
       if (!session?.accountId || !account || !client) return Check.NO_NEED_TO_PROMPT;
       const clientSettings = await mfa.clientSettings(client.clientId);
-      const required = secondFactorRequired({
+      const required = requestsMfa(ctx.oidc.params ?? {}) || secondFactorRequired({
         policy: mfa.policy,
         account: { requireMfa: account.requireMfa, hasFactors: await mfa.hasFactors(account.id) },
         client: clientSettings,

@@ -303,6 +303,29 @@ test('trusted devices: remember, check, expire, forget', async (t) => {
   await t.throwsAsync(trustedDevices.remember(ann.id, 'X', 0));
 });
 
+test('trusted devices: a sign-out everywhere ends the devices remembered before it', async (t) => {
+  const { trustedDevices } = backends.memory;
+  const ann = await newAccount();
+  const bob = await newAccount();
+  const before = await trustedDevices.remember(ann.id, 'Chrome on Linux', 3600);
+  const bobs = await trustedDevices.remember(bob.id, 'Firefox on Windows', 3600);
+  t.true(await trustedDevices.isTrusted(ann.id, [before.token]));
+
+  await db.query('UPDATE accounts SET sessions_revoked_at = now() WHERE id = $1', [ann.id]);
+  t.false(await trustedDevices.isTrusted(ann.id, [before.token]));
+  t.deepEqual(await trustedDevices.accountIdsFor([before.token, bobs.token]), [bob.id]);
+  t.deepEqual(await trustedDevices.list(ann.id), [], 'not listed either');
+  t.true(await trustedDevices.isTrusted(bob.id, [bobs.token]), "other accounts' devices stay");
+
+  // A device remembered after the sign-out is trusted; remembering sweeps the dead ones.
+  const after = await trustedDevices.remember(ann.id, 'Safari on iPhone', 3600);
+  t.true(await trustedDevices.isTrusted(ann.id, [before.token, after.token]));
+  t.false(await trustedDevices.isTrusted(ann.id, [before.token]));
+  t.deepEqual((await trustedDevices.list(ann.id)).map((d) => d.label), ['Safari on iPhone']);
+  t.deepEqual(await trustedDevices.accountIdsFor([before.token, after.token]), [ann.id]);
+  t.is((await db.query('SELECT 1 FROM trusted_devices WHERE account_id = $1', [ann.id])).rowCount, 1);
+});
+
 test('factor directory: list newest first, remove (the last takes the recovery codes), reset', async (t) => {
   const { totp, webauthn, recoveryCodes, trustedDevices, factors } = backends.memory;
   const account = await newAccount();
@@ -323,12 +346,17 @@ test('factor directory: list newest first, remove (the last takes the recovery c
   t.deepEqual((await factors.list(account.id)).map((f) => [f.kind, f.name]), [['webauthn', 'Key'], ['totp', 'Phone']]);
   t.false(await factors.hasFactors(other.id));
 
-  t.false(await factors.remove(other.id, key.id), "another account's factor");
-  t.false(await factors.remove(account.id, '00000000-0000-4000-8000-000000000000'));
-  t.false(await factors.remove(account.id, 'nonsense'));
-  t.true(await factors.remove(account.id, key.id));
+  t.is(await factors.remove(other.id, key.id), 'not-found', "another account's factor");
+  t.is(await factors.remove(account.id, '00000000-0000-4000-8000-000000000000'), 'not-found');
+  t.is(await factors.remove(account.id, 'nonsense'), 'not-found');
+  t.is(await factors.remove(other.id, key.id, { keepLast: true }), 'not-found');
+  t.is(await factors.remove(account.id, key.id), 'removed');
   t.is(await recoveryCodes.remaining(account.id), 10, 'codes stay while a factor remains');
-  t.true(await factors.remove(account.id, app!.id));
+  // Where MFA is mandatory the last factor stays.
+  t.is(await factors.remove(account.id, app!.id, { keepLast: true }), 'last-factor');
+  t.true(await factors.hasFactors(account.id));
+  t.is(await recoveryCodes.remaining(account.id), 10);
+  t.is(await factors.remove(account.id, app!.id), 'removed');
   t.is(await recoveryCodes.remaining(account.id), 0, 'the last factor takes the codes along');
   t.false(await factors.hasFactors(account.id));
 
@@ -345,17 +373,44 @@ test('factor directory: list newest first, remove (the last takes the recovery c
   t.deepEqual(counts, { totp: 0, webauthn: 1, recoveryCodes: 0, trustedDevices: 0 });
 });
 
+test('factor directory: two concurrent removals of the last two factors with keepLast: one stays', async (t) => {
+  const { totp, webauthn, recoveryCodes, factors } = backends.memory;
+  for (let i = 0; i < 4; i++) {
+    const account = await newAccount();
+    const { secret } = await totp.setup(account.email);
+    const app = await totp.confirm(account.id, 'Phone', secret, await generate({ secret }));
+    const uid = binding();
+    const key = await webauthn.register(uid, account.id, 'Key', new SoftAuthenticator({ rpId: RP_ID, origin: ORIGIN }).register(await webauthn.registrationOptions(uid, account)));
+    await recoveryCodes.regenerate(account.id);
+    const results = await Promise.all([app!.id, key.id].map((id) => factors.remove(account.id, id, { keepLast: true })));
+    t.deepEqual([...results].sort(), ['last-factor', 'removed'], `round ${i}`);
+    t.is((await factors.list(account.id)).length, 1);
+    t.is(await recoveryCodes.remaining(account.id), 10);
+  }
+  // Without keepLast both go, and the recovery codes with them.
+  const account = await newAccount();
+  const { secret } = await totp.setup(account.email);
+  const app = await totp.confirm(account.id, 'Phone', secret, await generate({ secret }));
+  const uid = binding();
+  const key = await webauthn.register(uid, account.id, 'Key', new SoftAuthenticator({ rpId: RP_ID, origin: ORIGIN }).register(await webauthn.registrationOptions(uid, account)));
+  await recoveryCodes.regenerate(account.id);
+  t.deepEqual(await Promise.all([app!.id, key.id].map((id) => factors.remove(account.id, id))), ['removed', 'removed']);
+  t.false(await factors.hasFactors(account.id));
+  t.is(await recoveryCodes.remaining(account.id), 0);
+});
+
 test('throttle over Redis: two server processes share the counts', async (t) => {
   const keyPrefix = uniqueRedisPrefix();
   const first = createSignInThrottle({ redis, keyPrefix, logger });
   const second = createSignInThrottle({ redis, keyPrefix, logger });
   try {
-    for (let i = 0; i < 3; i++) await first.passwordFailed('Ann@Example.com', '192.0.2.1');
-    await second.passwordFailed('ann@example.com', '192.0.2.1');
-    const blocked = await t.throwsAsync(second.passwordFailed('ann@example.com', '192.0.2.1'));
+    // Attempts are counted before the password is checked: 5 per account and IP pass, the 6th starts a block.
+    for (let i = 0; i < 3; i++) await first.passwordAttempt('Ann@Example.com', '192.0.2.1');
+    for (let i = 0; i < 2; i++) await second.passwordAttempt('ann@example.com', '192.0.2.1');
+    const blocked = await t.throwsAsync(second.passwordAttempt('ann@example.com', '192.0.2.1'));
     t.true(blocked instanceof ThrottledError);
     t.is((blocked as ThrottledError).retryAfterSeconds, 60);
-    const refused = await t.throwsAsync(first.checkPassword('ann@example.com', '192.0.2.1'));
+    const refused = await t.throwsAsync(first.passwordAttempt('ann@example.com', '192.0.2.1'));
     t.true(refused instanceof ThrottledError);
     t.true((refused as ThrottledError).retryAfterSeconds >= 59);
     // Keys live under the prefix and never hold the email.
@@ -364,7 +419,7 @@ test('throttle over Redis: two server processes share the counts', async (t) => 
     t.true(keys.every((k) => k.startsWith(`${keyPrefix}throttle:`)), keys.join());
     t.false(keys.some((k) => /ann|example/i.test(k)), keys.join());
     await second.passwordSucceeded('ann@example.com', '192.0.2.1');
-    await t.notThrowsAsync(first.checkPassword('ann@example.com', '192.0.2.1'));
+    await t.notThrowsAsync(first.passwordAttempt('ann@example.com', '192.0.2.1'));
   } finally {
     const keys = await redis.keys(`${keyPrefix}*`);
     if (keys.length) await redis.del(...keys);

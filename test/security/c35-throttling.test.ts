@@ -3,12 +3,13 @@
 // Retry-After (whole seconds) and a "Too many attempts" page; a block also
 // refuses the right password; and an attacker cannot lock a victim out for
 // ever: one IP's failures do not block the account elsewhere, a browser with
-// a remembered device of the account still signs in while the account is
-// blocked for everyone else, and account blocks are bounded (Retry-After at
+// a remembered device of the account (or where the owner signed in before)
+// still signs in while the account is blocked for everyone else, and account blocks are bounded (Retry-After at
 // most 15 minutes, not prolonged by attempts during the block). Failed
 // second factors are throttled too, across sign-in attempts.
 // Client IPs are simulated with X-Forwarded-For (the server runs with
-// TRUST_PROXY=true); every browser has its own IP unless a test shares one.
+// TRUST_PROXY=true, one proxy: the last entry counts); every browser has its
+// own IP unless a test shares one.
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import {
@@ -182,4 +183,47 @@ test('C35: repeated wrong second factors are throttled, also when spread over ne
     assertThrottled(t, right, 'the right code while blocked', ACCOUNT_BLOCK_MAX_SECONDS);
   }
   await assertNotSignedIn(t, fixture, browser, 'after the blocked second factor');
+});
+
+test('C35: a browser where the owner signed in before (no factor, no remembered device) still signs in while the account is blocked for everyone else', async (t) => {
+  t.timeout(180_000);
+  const victim = await newUser(fixture);
+  const ownerIp = uniqueIp();
+  const before = fixture.browser(ownerIp);
+  await signInForCode(fixture, before, victim);
+
+  const attacker = fixture.browser();
+  const page = await loginPage(attacker);
+  const { throttled } = await attemptUntilThrottled(t, MAX_PASSWORD_FAILURES_WIDE, () => {
+    attacker.ip = uniqueIp();
+    return submitPassword(attacker, page, victim.email, wrongPassword());
+  }, 'wrong passwords for one account from many IPs');
+  if (!throttled) return;
+  const stranger = fixture.browser();
+  assertThrottled(t, await submitPassword(stranger, await loginPage(stranger), victim.email, victim.password), 'the right password from a new browser', ACCOUNT_BLOCK_MAX_SECONDS);
+
+  // The owner's browser, signed out: only its signed known-browser cookie (and signature) kept.
+  const owner = fixture.browser(ownerIp);
+  for (const [name, value] of before.cookies) if (name.includes('latchkey_known')) owner.cookies.set(name, value);
+  t.true([...owner.cookies.keys()].some((name) => name.includes('latchkey_known')), 'the sign-in set a known-browser cookie');
+  const done = await completeSignIn(owner, await loginPage(owner), victim).catch((error: Error) => error);
+  t.truthy(!(done instanceof Error) && codeOf(done), `the owner signs in: ${done instanceof Error ? done.message : describe(done)}`);
+
+  // A forged known-browser cookie (no valid signature) does not lift the block.
+  const forger = fixture.browser();
+  for (const [name, value] of before.cookies) if (name.includes('latchkey_known') && !name.endsWith('.sig')) forger.cookies.set(name, value);
+  assertThrottled(t, await submitPassword(forger, await loginPage(forger), victim.email, victim.password), 'a known-browser cookie without its signature', ACCOUNT_BLOCK_MAX_SECONDS);
+});
+
+test('C35: X-Forwarded-For entries the client adds before the proxy\'s own do not choose the counted IP', async (t) => {
+  const victim = await newUser(fixture);
+  const attacker = fixture.browser();
+  const realIp = attacker.ip;
+  const page = await loginPage(attacker);
+  const { throttled } = await attemptUntilThrottled(t, MAX_PASSWORD_FAILURES_PER_ACCOUNT_IP, () => {
+    // A fresh forged address each time, then the address the proxy appended.
+    attacker.ip = `${uniqueIp()}, ${realIp}`;
+    return submitPassword(attacker, page, victim.email, wrongPassword());
+  }, 'wrong passwords with forged X-Forwarded-For prefixes');
+  if (throttled) assertThrottled(t, throttled, 'forged prefixes', ACCOUNT_BLOCK_MAX_SECONDS);
 });

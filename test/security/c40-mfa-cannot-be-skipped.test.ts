@@ -8,7 +8,9 @@
 // holds; the browser is not signed in. The interaction itself still works
 // with the real second factor afterwards (control). An admin password reset
 // (`latchkey users set-password`) keeps the factors: the next sign-in with
-// the new password still asks for the second factor.
+// the new password still asks for the second factor; a sign-out everywhere
+// while the second factor is pending voids the password proven before it.
+// An app asking for acr mfa sends a user without a factor to enrolment.
 // A sign-in to /account on a remembered device (no second factor presented)
 // cannot remove a factor without re-authenticating. Where MFA is required,
 // the last factor cannot be removed at all.
@@ -18,10 +20,10 @@ import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { parseForm } from '../helpers/browser.ts';
 import {
-  browserWithDeviceCookie, deviceCookieName, factorIdsOf, ACR_PASSWORD, codeOf, describe, errorOf, interactionUid, isPasswordStep,
+  browserWithDeviceCookie, deviceCookieName, factorIdsOf, ACR_MFA, ACR_PASSWORD, isEnrolStep, newUser, codeOf, describe, errorOf, interactionUid, isPasswordStep,
   isSecondFactorStep, REDIRECT_URI, startMfaFixture, type MfaBrowser, type MfaFixture, type MfaUser, type Step,
 } from './_support-mfa.ts';
-import { type TotpDevice } from './_support-mfa-totp.ts';
+import { sleep, type TotpDevice } from './_support-mfa-totp.ts';
 import {
   accountBrowser, accountOverview, assertReauthRedirect, openAccountPage, signInForCode, assertNotSignedIn, completeSignIn, passwordStepDone, promptNone,
   submitPassword, submitTotp, tokenRequest, userWithTotp, beginSignIn,
@@ -200,4 +202,26 @@ test('C40: where MFA is required, /account refuses to remove the last factor; wi
   const removed = await removeLast();
   t.is(removed.answer.response.status, 200, describe(removed.answer));
   t.deepEqual(factorIdsOf(removed.answer.html), [], 'removed once MFA is no longer required');
+});
+
+test('C40: a sign-out everywhere while a sign-in waits for its second factor voids the password proven in it', async (t) => {
+  t.timeout(120_000);
+  const user = await userWithTotp(fixture);
+  const { browser, step } = await afterPassword(user);
+  await sleep(1_100); // sign-out works in whole seconds: the password was proven in an earlier one
+  await fixture.server.admin(['users', 'sign-out', user.email]);
+  const answer = await submitTotp(browser, step, await user.totp.freshCode());
+  t.is(codeOf(answer), undefined, `no code after the sign-out: ${describe(answer)}`);
+  const again = answer.location ? await browser.follow(new URL(answer.location, fixture.issuer).href) : answer;
+  t.true(isPasswordStep(again) || again.response.status === 403, `back to the password (or refused): ${describe(again)}`);
+  await assertNotSignedIn(t, fixture, browser, 'after the sign-out');
+});
+
+test('C40: an app asking for acr mfa takes a user without any factor through enrolment', async (t) => {
+  t.timeout(120_000);
+  const user = await newUser(fixture);
+  const browser = fixture.browser();
+  const step = await passwordStepDone(fixture, browser, user, { acr_values: ACR_MFA });
+  t.true(isEnrolStep(step), `the enrol step after the password: ${describe(step)}`);
+  await assertNotSignedIn(t, fixture, browser, 'before enrolling');
 });

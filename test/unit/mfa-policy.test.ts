@@ -1,7 +1,7 @@
 import test from 'ava';
 import {
   ACR_MFA, ACR_PASSWORD, mfaMandatory, passkeyOnly, passwordOnly, passwordOnTrustedDevice, provedPossession,
-  satisfiesMfa, secondFactorRequired, withSecondFactor,
+  requestsMfa, satisfiesMfa, secondFactorRequired, withSecondFactor,
 } from '../../server/mfa/policy.ts';
 
 const inputs = (o: { policy?: 'optional' | 'required'; user?: boolean; factors?: boolean; client?: boolean } = {}) => ({
@@ -39,4 +39,14 @@ test('a remembered device satisfies MFA unless the client turned trusted devices
   t.false(satisfiesMfa(passwordOnly(), { trustedDevices: true }));
   t.false(provedPossession(device.amr));
   t.false(provedPossession(undefined));
+});
+
+test('a request asks for MFA through acr_values or the claims parameter', (t) => {
+  t.true(requestsMfa({ acr_values: `${ACR_PASSWORD} ${ACR_MFA}` }));
+  t.false(requestsMfa({ acr_values: ACR_PASSWORD }));
+  t.true(requestsMfa({ claims: JSON.stringify({ id_token: { acr: { essential: true, value: ACR_MFA } } }) }));
+  t.true(requestsMfa({ claims: JSON.stringify({ id_token: { acr: { values: [ACR_MFA] } } }) }));
+  t.false(requestsMfa({ claims: JSON.stringify({ userinfo: { acr: { value: ACR_MFA } } }) }));
+  t.false(requestsMfa({ claims: '{not json' }));
+  t.false(requestsMfa({}));
 });

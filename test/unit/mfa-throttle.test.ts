@@ -1,12 +1,13 @@
-// Failed sign-in limits on the in-process store: blocks after N failures,
-// blocks that double and stop at a cap, the remembered-device exemption, and
-// resets on success. (Shared counts over Redis: test/integration/mfa-stores.test.ts.)
+// Sign-in attempt limits on the in-process store: an attempt counts before
+// its answer is checked and a right answer gives it back, so N failures use
+// the allowance and the next attempt starts a block; blocks double and stop at
+// a cap; the known-browser exemption; resets on success. (Shared counts over Redis: test/integration/mfa-stores.test.ts.)
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { createSignInThrottle, emailKey, ipKey } from '../../server/mfa/throttle/sign-in-throttle.ts';
 import { blockSeconds, DEFAULT_LIMITS, type ThrottleLimits } from '../../server/mfa/throttle/limits.ts';
-import { ThrottledError } from '../../server/mfa/types.ts';
+import { ThrottledError, type SignInThrottle } from '../../server/mfa/types.ts';
 
 interface LogLine { level: number; msg: string; limiter?: string; remaining?: number; retryAfterSeconds?: number; ip?: string }
 
@@ -27,35 +28,42 @@ async function refusal(promise: Promise<void>): Promise<ThrottledError | undefin
   }
 }
 
-test('five failed passwords for one account from one IP block it there for a minute', async (t) => {
+/** An attempt whose answer was wrong: counted, never given back. */
+const wrongPassword = (th: SignInThrottle, email: string, ip: string, options?: { knownBrowser?: boolean }) => refusal(th.passwordAttempt(email, ip, options));
+
+test('five wrong passwords for one account from one IP use the allowance; the next attempt is refused for a minute', async (t) => {
   const { throttle: th, lines } = throttle();
-  for (let i = 1; i <= 4; i++) {
-    await th.checkPassword('ann@example.com', '192.0.2.1');
-    t.is(await refusal(th.passwordFailed('ann@example.com', '192.0.2.1')), undefined, `failure ${i}`);
-  }
-  const started = await refusal(th.passwordFailed('ann@example.com', '192.0.2.1'));
+  for (let i = 1; i <= 5; i++) t.is(await wrongPassword(th, 'ann@example.com', '192.0.2.1'), undefined, `attempt ${i}`);
+  const started = await wrongPassword(th, 'ann@example.com', '192.0.2.1');
   t.is(started?.retryAfterSeconds, 60);
-  const refused = await refusal(th.checkPassword('ann@example.com', '192.0.2.1'));
+  const refused = await wrongPassword(th, 'ann@example.com', '192.0.2.1');
   t.true(refused instanceof ThrottledError);
   t.true(Number.isInteger(refused!.retryAfterSeconds) && refused!.retryAfterSeconds >= 59 && refused!.retryAfterSeconds <= 60);
   // Same account elsewhere, another account here: not blocked.
-  await t.notThrowsAsync(th.checkPassword('ann@example.com', '198.51.100.7'));
-  await t.notThrowsAsync(th.checkPassword('bob@example.com', '192.0.2.1'));
+  t.is(await wrongPassword(th, 'ann@example.com', '198.51.100.7'), undefined);
+  t.is(await wrongPassword(th, 'bob@example.com', '192.0.2.1'), undefined);
 
-  const counted = lines.filter((l) => l.msg === 'throttle: failure counted' && l.limiter === 'accountIp');
+  const counted = lines.filter((l) => l.msg === 'throttle: attempt counted' && l.limiter === 'accountIp').slice(0, 5);
   t.deepEqual(counted.map((l) => l.remaining), [4, 3, 2, 1, 0]);
-  const blocked = lines.find((l) => l.msg === 'throttle: blocked');
-  t.like(blocked, { level: 40, limiter: 'accountIp', retryAfterSeconds: 60, ip: '192.0.2.1' });
+  t.like(lines.find((l) => l.msg === 'throttle: blocked'), { level: 40, limiter: 'accountIp', retryAfterSeconds: 60, ip: '192.0.2.1' });
   t.like(lines.find((l) => l.msg === 'throttle: refused while blocked'), { level: 30, limiter: 'accountIp' });
   t.false(JSON.stringify(lines).includes('ann@example.com'));
 });
 
+test('parallel guesses cannot slip under the limit: each is counted before it is checked', async (t) => {
+  const { throttle: th } = throttle();
+  const answers = await Promise.all(Array.from({ length: 50 }, () => wrongPassword(th, 'ann@example.com', '192.0.2.1')));
+  t.is(answers.filter((a) => a === undefined).length, 5, 'exactly the allowance gets through to the password check');
+  const account = '3f8a4c1e-0000-4000-8000-000000000003';
+  const codes = await Promise.all(Array.from({ length: 50 }, () => refusal(th.secondFactorAttempt(account, '192.0.2.2'))));
+  t.is(codes.filter((a) => a === undefined).length, 5);
+});
+
 test('the email is normalised: case, spaces and Unicode forms share one count', async (t) => {
-  const { throttle: th } = throttle({ accountIp: { points: 3, duration: 900, block: 60, maxBlock: 900 } });
-  await th.passwordFailed('Ann@Example.com', '192.0.2.1');
-  await th.passwordFailed('  ann@example.COM ', '192.0.2.1');
-  t.truthy(await refusal(th.passwordFailed('ａｎｎ@example.com', '192.0.2.1'))); // fullwidth, NFKC folds it
-  t.truthy(await refusal(th.checkPassword('ann@example.com', '192.0.2.1')));
+  const { throttle: th } = throttle({ accountIp: { points: 2, duration: 900, block: 60, maxBlock: 900 } });
+  await wrongPassword(th, 'Ann@Example.com', '192.0.2.1');
+  await wrongPassword(th, '  ann@example.COM ', '192.0.2.1');
+  t.truthy(await wrongPassword(th, 'ａｎｎ@example.com', '192.0.2.1')); // fullwidth, NFKC folds it
   t.is(emailKey(' ANN@example.com'), emailKey('ann@example.com'));
   t.regex(emailKey('ann@example.com'), /^[0-9a-f]{64}$/);
 });
@@ -68,15 +76,15 @@ test('repeated blocks double, up to the cap, and the owner signing in does not l
   const waits = [];
   for (let round = 0; round < 3; round++) {
     let error;
-    for (let i = 0; i < 3; i++) error = await refusal(th.passwordFailed('ann@example.com', `192.0.2.${10 * round + i}`));
+    for (let i = 0; i < 4; i++) error = await wrongPassword(th, 'ann@example.com', `192.0.2.${10 * round + i}`);
     waits.push(error?.retryAfterSeconds);
     // The block is real: every address is refused now.
-    t.truthy(await refusal(th.checkPassword('ann@example.com', '203.0.113.99')));
-    // The owner on a remembered device signs in; the all-IPs block stays for everyone else.
-    await th.passwordSucceeded('ann@example.com', '192.0.2.200');
-    t.truthy(await refusal(th.checkPassword('ann@example.com', '203.0.113.99')));
+    t.truthy(await wrongPassword(th, 'ann@example.com', '203.0.113.99'));
+    // The owner signs in from a known browser; the all-IPs block stays for everyone else.
+    await th.passwordAttempt('ann@example.com', '192.0.2.200', { knownBrowser: true });
+    await th.passwordSucceeded('ann@example.com', '192.0.2.200', { knownBrowser: true });
+    t.truthy(await wrongPassword(th, 'ann@example.com', '203.0.113.98'));
     await sleep(error!.retryAfterSeconds * 1000 + 150);
-    await t.notThrowsAsync(th.checkPassword('ann@example.com', '203.0.113.99'));
   }
   t.deepEqual(waits, [1, 2, 2]);
   t.deepEqual(lines.filter((l) => l.msg === 'throttle: blocked').map((l) => l.retryAfterSeconds), [1, 2, 2]);
@@ -94,20 +102,20 @@ test('blocks end by themselves and grow for a repeat offender (IP, real time)', 
     account: { points: 1000, duration: 60, block: 1, maxBlock: 1 },
   });
   const ip = '192.0.2.50';
-  const fail = (n: number) => refusal(th.passwordFailed(`user${n}@example.com`, ip));
+  const fail = (n: number) => wrongPassword(th, `user${n}@example.com`, ip);
   t.is(await fail(1), undefined);
-  t.is((await fail(2))?.retryAfterSeconds, 1);
-  t.truthy(await refusal(th.checkPassword('someone@example.com', ip)));
+  t.is(await fail(2), undefined);
+  t.is((await fail(3))?.retryAfterSeconds, 1);
   await sleep(1100);
-  await t.notThrowsAsync(th.checkPassword('someone@example.com', ip)); // never permanent
-  t.is(await fail(3), undefined);
-  t.is((await fail(4))?.retryAfterSeconds, 2);
-  await sleep(1100);
-  t.truthy(await refusal(th.checkPassword('someone@example.com', ip))); // the second block is longer
-  await sleep(1000);
-  await t.notThrowsAsync(th.checkPassword('someone@example.com', ip));
+  t.is(await fail(4), undefined); // never permanent
   t.is(await fail(5), undefined);
-  t.is((await fail(6))?.retryAfterSeconds, 2); // capped
+  t.is((await fail(6))?.retryAfterSeconds, 2); // the second block is longer
+  await sleep(1100);
+  t.truthy(await fail(7));
+  await sleep(1000);
+  t.is(await fail(8), undefined);
+  t.is(await fail(9), undefined);
+  t.is((await fail(10))?.retryAfterSeconds, 2); // capped
 });
 
 test('the default limits: growth from 1 min, capped at 15 min (IP: from 15 min, capped at 1 h)', (t) => {
@@ -121,42 +129,41 @@ test('the default limits: growth from 1 min, capped at 15 min (IP: from 15 min, 
   });
 });
 
-test('a remembered device skips the all-IPs account limit, not the account+IP one', async (t) => {
+test('a known browser skips the all-IPs account limit, not the account+IP one', async (t) => {
   const { throttle: th } = throttle({ account: { points: 3, duration: 3600, block: 60, maxBlock: 900 } });
   // Someone elsewhere runs the account limit up.
-  for (let i = 0; i < 3; i++) await refusal(th.passwordFailed('ann@example.com', `198.51.100.${i}`));
-  t.truthy(await refusal(th.checkPassword('ann@example.com', '192.0.2.1')));
-  await t.notThrowsAsync(th.checkPassword('ann@example.com', '192.0.2.1', { trustedDevice: true }));
-  // But guessing from one address with a remembered device still meets account+IP.
-  for (let i = 0; i < 5; i++) await refusal(th.passwordFailed('ann@example.com', '203.0.113.5'));
-  const refused = await refusal(th.checkPassword('ann@example.com', '203.0.113.5', { trustedDevice: true }));
-  t.true(refused instanceof ThrottledError);
-  await t.notThrowsAsync(th.checkPassword('ann@example.com', '192.0.2.1', { trustedDevice: true }));
+  for (let i = 0; i < 4; i++) await wrongPassword(th, 'ann@example.com', `198.51.100.${i}`);
+  t.truthy(await wrongPassword(th, 'ann@example.com', '192.0.2.1'));
+  await t.notThrowsAsync(th.passwordAttempt('ann@example.com', '192.0.2.2', { knownBrowser: true }));
+  // But guessing from one address with a known browser still meets account+IP.
+  for (let i = 0; i < 5; i++) await wrongPassword(th, 'ann@example.com', '203.0.113.5', { knownBrowser: true });
+  t.true((await wrongPassword(th, 'ann@example.com', '203.0.113.5', { knownBrowser: true })) instanceof ThrottledError);
 });
 
-test('a successful sign-in resets the account+IP counter, not the IP one', async (t) => {
-  const { throttle: th } = throttle({ ip: { points: 10, duration: 3600, block: 900, maxBlock: 3600 } });
-  for (let i = 0; i < 4; i++) await th.passwordFailed('ann@example.com', '192.0.2.1');
+test('a right password gives its attempt back and clears the account+IP count, not the IP one', async (t) => {
+  const { throttle: th } = throttle({ ip: { points: 11, duration: 3600, block: 900, maxBlock: 3600 } });
+  for (let i = 0; i < 4; i++) await wrongPassword(th, 'ann@example.com', '192.0.2.1');
+  await th.passwordAttempt('ann@example.com', '192.0.2.1');
   await th.passwordSucceeded('ann@example.com', '192.0.2.1');
-  for (let i = 0; i < 4; i++) t.is(await refusal(th.passwordFailed('ann@example.com', '192.0.2.1')), undefined);
-  await t.notThrowsAsync(th.checkPassword('ann@example.com', '192.0.2.1'));
-  // Without the reset the 5th failure blocks.
-  t.truthy(await refusal(th.passwordFailed('ann@example.com', '192.0.2.1')));
-  await th.passwordSucceeded('ann@example.com', '192.0.2.1');
-  // The IP counter kept all 9 failures: one more starts its block.
-  const ipBlock = await refusal(th.passwordFailed('bob@example.com', '192.0.2.1'));
-  t.is(ipBlock?.retryAfterSeconds, 900);
+  // The account+IP count starts again: five more wrong ones are allowed.
+  for (let i = 0; i < 5; i++) t.is(await wrongPassword(th, 'ann@example.com', '192.0.2.1'), undefined);
+  t.truthy(await wrongPassword(th, 'ann@example.com', '192.0.2.1'), 'the sixth is over the account+IP limit');
+  // The IP kept its 9 wrong and 1 refused attempts (the right one was given back): one more is allowed, then a block.
+  t.is(await wrongPassword(th, 'bob@example.com', '192.0.2.1'), undefined);
+  t.is((await wrongPassword(th, 'carol@example.com', '192.0.2.1'))?.retryAfterSeconds, 900);
 });
 
-test('second factors: 5 failures per account, reset on success', async (t) => {
+test('second factors: 5 wrong per account, cleared by a right one; counted from any address', async (t) => {
   const { throttle: th, lines } = throttle();
   const account = '3f8a4c1e-0000-4000-8000-000000000001';
-  for (let i = 0; i < 4; i++) t.is(await refusal(th.secondFactorFailed(account, '192.0.2.1')), undefined);
-  await th.secondFactorSucceeded(account);
-  for (let i = 0; i < 4; i++) t.is(await refusal(th.secondFactorFailed(account, `192.0.2.${i}`)), undefined);
-  t.is((await refusal(th.secondFactorFailed(account, '192.0.2.9')))?.retryAfterSeconds, 60);
-  t.truthy(await refusal(th.checkSecondFactor(account, '198.51.100.1'))); // per account, from any address
-  await t.notThrowsAsync(th.checkSecondFactor('3f8a4c1e-0000-4000-8000-000000000002', '198.51.100.1'));
+  const wrongCode = (ip: string) => refusal(th.secondFactorAttempt(account, ip));
+  for (let i = 0; i < 4; i++) t.is(await wrongCode('192.0.2.1'), undefined);
+  await th.secondFactorAttempt(account, '192.0.2.1');
+  await th.secondFactorSucceeded(account, '192.0.2.1');
+  for (let i = 0; i < 5; i++) t.is(await wrongCode(`192.0.2.${i}`), undefined);
+  t.is((await wrongCode('192.0.2.9'))?.retryAfterSeconds, 60);
+  t.truthy(await wrongCode('198.51.100.1')); // per account, from any address
+  await t.notThrowsAsync(th.secondFactorAttempt('3f8a4c1e-0000-4000-8000-000000000002', '198.51.100.1'));
   t.true(lines.some((l) => l.msg === 'throttle: reset' && l.level === 20 && l.limiter === 'secondFactor'));
 });
 

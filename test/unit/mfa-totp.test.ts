@@ -1,10 +1,12 @@
 // needs: postgres
-// Authenticator-app codes: the ±1 step window, replay refusal (each step once,
-// never going back), malformed codes, and the secret encrypted at rest.
+// Authenticator-app codes: the ±1 step window, replay refusal (each step once
+// per account, never going back, also across factors with one secret),
+// double-submitted enrolments, malformed codes, and the secret encrypted at rest.
 import test from 'ava';
 import { generate } from 'otplib';
 import { insertAccount } from '../../server/accounts/account-queries.ts';
-import { decrypt, deriveKey } from '../../server/crypto/secrets.ts';
+import { randomUUID } from 'node:crypto';
+import { decrypt, deriveKey, encrypt } from '../../server/crypto/secrets.ts';
 import { connectPostgres, type Database } from '../../server/db/database.ts';
 import { migrate } from '../../server/db/migrate.ts';
 import { createTotpFactors, normalizeTotpCode } from '../../server/mfa/totp/totp-factors.ts';
@@ -120,6 +122,8 @@ test('a code is checked against each of the account\'s factors', async (t) => {
   t.is(viaSecond?.id, second!.id);
   t.is(viaSecond?.name, 'Second');
   t.truthy(viaSecond?.lastUsedAt);
+  // Steps are used once per account: the first app's code works from the next step on.
+  first.advance(1);
   t.truthy(await first.totp.verify(first.accountId, await first.code(0)));
   // Another account's code does nothing here.
   const other = await enrolled();
@@ -170,4 +174,81 @@ test('the secret is stored encrypted, bound to its row', async (t) => {
   t.is(decrypt(encryptionKey, rows[0].secret_encrypted, `totp:${factor.id}`), secret);
   // Moved to another row (another AAD), the envelope no longer opens.
   t.throws(() => decrypt(encryptionKey, rows[0].secret_encrypted, 'totp:00000000-0000-0000-0000-000000000000'));
+});
+
+test('setup with a secret reuses it: same secret, same URI, same QR code', async (t) => {
+  const totp = createTotpFactors({ db, encryptionKey, productName: 'Latchkey Test' });
+  const first = await totp.setup('ann@example.com');
+  const again = await totp.setup('ann@example.com', first.secret);
+  t.is(again.secret, first.secret);
+  t.true(again.uri.includes(first.secret));
+  t.is(again.uri, first.uri);
+  t.is(again.qrSvg, first.qrSvg);
+  // Not a base32 secret: a fresh one rather than a broken QR code.
+  for (const bad of ['', 'not base32!', 'abc']) {
+    const fresh = await totp.setup('ann@example.com', bad);
+    t.regex(fresh.secret, /^[A-Z2-7]{32}$/, JSON.stringify(bad));
+    t.not(fresh.secret, bad);
+  }
+});
+
+test('a set-up confirmed twice (also at once) makes one factor', async (t) => {
+  const totp = createTotpFactors({ db, encryptionKey, productName: 'Latchkey Test', now: () => START });
+  const count = async (accountId: string) =>
+    (await db.query('SELECT 1 FROM totp_factors WHERE account_id = $1', [accountId])).rowCount;
+  for (let i = 0; i < 3; i++) {
+    const accountId = await newAccount();
+    const { secret } = await totp.setup('user@example.com');
+    const code = await generate({ secret, epoch: START / 1000 });
+    const results = await Promise.all([1, 2, 3].map((n) => totp.confirm(accountId, `Phone ${n}`, secret, code)));
+    t.is(results.filter(Boolean).length, 1);
+    t.is(await count(accountId), 1);
+    // A later double submit is refused too; another secret is still welcome.
+    t.is(await totp.confirm(accountId, 'Again', secret, code), undefined);
+    const { secret: other } = await totp.setup('user@example.com');
+    t.truthy(await totp.confirm(accountId, 'Tablet', other, await generate({ secret: other, epoch: START / 1000 })));
+    t.is(await count(accountId), 2);
+  }
+});
+
+test('a used step is refused on every factor of the account, even one with the same secret', async (t) => {
+  const { totp, accountId, secret, factor, code, advance } = await enrolled();
+  // A twin row with the same secret that never used a step (as a double-submitted enrolment left before).
+  const twinId = randomUUID();
+  await db.query(
+    'INSERT INTO totp_factors (id, account_id, name, secret_encrypted) VALUES ($1, $2, $3, $4)',
+    [twinId, accountId, 'Twin', encrypt(encryptionKey, secret, `totp:${twinId}`)]);
+  advance(3);
+  const used = await code(0);
+  t.truthy(await totp.verify(accountId, used));
+  t.is(await totp.verify(accountId, used), undefined, 'not again through the twin');
+  t.is(await totp.verify(accountId, await code(-1)), undefined, 'nor an earlier step');
+  // Concurrent submissions of one code, with two rows able to accept it.
+  advance(3);
+  const racing = await code(0);
+  const results = await Promise.all([1, 2, 3, 4, 5, 6].map(() => totp.verify(accountId, racing)));
+  t.is(results.filter(Boolean).length, 1, 'two rows with one secret still accept a code once');
+  const { rows } = await db.query('SELECT max(last_used_step)::int AS step FROM totp_factors WHERE account_id = $1', [accountId]);
+  t.is(rows[0].step, Math.floor((START + 6 * STEP) / STEP));
+  advance(1);
+  t.truthy(await totp.verify(accountId, await code(0)));
+  t.is((await db.query('SELECT 1 FROM totp_factors WHERE id = ANY($1::uuid[])', [[factor.id, twinId]])).rowCount, 2);
+});
+
+test('separate authenticator apps work independently, each for a later step', async (t) => {
+  const phone = await enrolled('Phone');
+  const { secret } = await phone.totp.setup('user@example.com');
+  const tabletCode = (steps: number) => generate({ secret, epoch: Math.floor((START + steps * STEP) / 1000) });
+  const tablet = await phone.totp.confirm(phone.accountId, 'Tablet', secret, await tabletCode(0));
+  t.truthy(tablet);
+  phone.advance(3);
+  t.is((await phone.totp.verify(phone.accountId, await phone.code(0)))?.id, phone.factor.id);
+  // The tablet's code for the step the phone just used: that step is spent for the account.
+  t.is(await phone.totp.verify(phone.accountId, await tabletCode(3)), undefined);
+  phone.advance(1);
+  t.is((await phone.totp.verify(phone.accountId, await tabletCode(4)))?.id, tablet!.id);
+  phone.advance(1);
+  t.is((await phone.totp.verify(phone.accountId, await phone.code(0)))?.id, phone.factor.id);
+  phone.advance(1);
+  t.is((await phone.totp.verify(phone.accountId, await tabletCode(6)))?.id, tablet!.id);
 });

@@ -44,3 +44,10 @@ test('a POST for another step than the current one is refused', (t) => {
   t.throws(() => assertStep(login({ progress: { accountId: 'a' }, account: account(true) }), 'password'), { instanceOf: StepNotAllowedError });
   t.throws(() => assertStep({ promptName: 'consent', reasons: [] }, 'password'), { instanceOf: StepNotAllowedError });
 });
+
+test('an essential acr is a step-up only when it asks for MFA (else the password again)', (t) => {
+  const essential = (requestedMfa: boolean) => login({ reasons: ['essential_acr', 'second_factor_needed'], sessionAccountId: 'a', account: account(true), requestedMfa });
+  t.is(currentStep(essential(true)), 'second-factor');
+  t.is(currentStep(essential(false)), 'password');
+  t.is(currentStep(login({ reasons: ['second_factor_needed'], sessionAccountId: 'a', account: account(false, true), requestedMfa: true })), 'enrol');
+});

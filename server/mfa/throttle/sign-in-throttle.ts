@@ -17,7 +17,7 @@ export interface SignInThrottleOptions {
   limits?: Partial<ThrottleLimits>;
 }
 
-interface Rule { name: LimiterName; limit: Limit; failures: RateLimiterAbstract; blocks: RateLimiterAbstract }
+interface Rule { name: LimiterName; limit: Limit; attempts: RateLimiterAbstract; blocks: RateLimiterAbstract }
 
 /** Keys never hold an email: a SHA-256 of its normalised form. */
 export const emailKey = (email: string): string =>
@@ -48,78 +48,76 @@ export function createSignInThrottle({ redis, keyPrefix, logger, limits = {} }: 
     const prefix = `${keyPrefix}throttle:${name}`;
     return {
       name, limit,
-      failures: limiter(prefix, limit.points, limit.duration),
+      attempts: limiter(prefix, limit.points, limit.duration),
       blocks: limiter(`${prefix}:blocks`, Number.MAX_SAFE_INTEGER, BLOCK_MEMORY_SECONDS),
     };
   };
   const rules = { ip: rule('ip'), accountIp: rule('accountIp'), account: rule('account'), secondFactor: rule('secondFactor') };
   type Applied = [Rule, string];
 
-  /** Throws while any of `applied` is blocked, with the longest wait. */
-  async function check(applied: Applied[], ip: string): Promise<void> {
-    let wait = 0;
-    let blocking: LimiterName | undefined;
-    for (const [r, key] of applied) {
-      const res = await r.failures.get(key);
-      if (res && res.consumedPoints >= r.limit.points && res.msBeforeNext > 0 && seconds(res.msBeforeNext) > wait) {
-        wait = seconds(res.msBeforeNext);
-        blocking = r.name;
-      }
-    }
-    if (!blocking) return;
-    logger.info({ limiter: blocking, retryAfterSeconds: wait, ip }, 'throttle: refused while blocked');
-    throw new ThrottledError(wait);
-  }
-
-  /** Counts a failure on each of `applied`; throws when one of them is (now) blocked. */
-  async function fail(applied: Applied[], ip: string): Promise<void> {
+  /**
+   * Counts an attempt on each of `applied` (an atomic increment, before the
+   * answer is checked); throws when one of them is over its limit. The one
+   * attempt that first goes over starts a block (doubling with each repeat).
+   */
+  async function attempt(applied: Applied[], ip: string): Promise<void> {
     let wait = 0;
     for (const [r, key] of applied) {
-      const res = await r.failures.penalty(key, 1);
-      logger.info({ limiter: r.name, remaining: Math.max(r.limit.points - res.consumedPoints, 0) }, 'throttle: failure counted');
-      if (res.consumedPoints > r.limit.points) {
-        wait = Math.max(wait, seconds(res.msBeforeNext)); // blocked already (the caller did not check first)
-      } else if (res.consumedPoints === r.limit.points) {
-        // Exactly one failure reaches the limit (the increment is atomic), so one block per episode.
+      const res = await r.attempts.penalty(key, 1);
+      if (res.consumedPoints <= r.limit.points) {
+        logger.info({ limiter: r.name, remaining: r.limit.points - res.consumedPoints }, 'throttle: attempt counted');
+      } else if (res.consumedPoints === r.limit.points + 1) {
         const n = (await r.blocks.penalty(key, 1)).consumedPoints;
         const duration = blockSeconds(r.limit, n);
-        await r.failures.block(key, duration);
+        await r.attempts.block(key, duration);
         logger.warn({ limiter: r.name, retryAfterSeconds: duration, blocks: n, ip }, 'throttle: blocked');
         wait = Math.max(wait, duration);
+      } else {
+        const left = seconds(res.msBeforeNext);
+        logger.info({ limiter: r.name, retryAfterSeconds: left, ip }, 'throttle: refused while blocked');
+        wait = Math.max(wait, left);
       }
     }
     if (wait > 0) throw new ThrottledError(wait);
   }
 
+  /** A right answer: its attempt was not a failure. */
+  async function giveBack(applied: Applied[]): Promise<void> {
+    for (const [r, key] of applied) await r.attempts.reward(key, 1);
+  }
+
   async function reset(r: Rule, key: string, forgetBlocks = false): Promise<void> {
-    await r.failures.delete(key);
+    await r.attempts.delete(key);
     if (forgetBlocks) await r.blocks.delete(key);
     logger.debug({ limiter: r.name, forgetBlocks }, 'throttle: reset');
   }
 
-  const passwordRules = (email: string, ip: string, trustedDevice = false): Applied[] => {
+  const passwordRules = (email: string, ip: string, knownBrowser = false): Applied[] => {
     const account = emailKey(email);
     return [
       [rules.ip, ipKey(ip)],
       [rules.accountIp, `${account}:${ipKey(ip)}`],
-      ...(trustedDevice ? [] : [[rules.account, account] as Applied]),
+      ...(knownBrowser ? [] : [[rules.account, account] as Applied]),
     ];
   };
   const secondFactorRules = (accountId: string, ip: string): Applied[] => [[rules.ip, ipKey(ip)], [rules.secondFactor, accountId]];
 
   return {
-    checkPassword: (email, ip, options = {}) => check(passwordRules(email, ip, options.trustedDevice), ip),
-    passwordFailed: (email, ip) => fail(passwordRules(email, ip), ip),
-    async passwordSucceeded(email, ip) {
-      const account = emailKey(email);
+    passwordAttempt: (email, ip, options = {}) => attempt(passwordRules(email, ip, options.knownBrowser), ip),
+    async passwordSucceeded(email, ip, options = {}) {
+      const [ipRule, accountIpRule, ...accountRule] = passwordRules(email, ip, options.knownBrowser);
+      await giveBack([ipRule, ...accountRule]);
       // The owner on this address is back: its history goes. The all-IPs
-      // count and block history stay until their window ends: someone
+      // failures and block history stay until their window ends: someone
       // elsewhere may still be guessing, and the owner's sign-ins must not
       // hand them a fresh allowance each time.
-      await reset(rules.accountIp, `${account}:${ipKey(ip)}`, true);
+      await reset(accountIpRule[0], accountIpRule[1], true);
     },
-    checkSecondFactor: (accountId, ip) => check(secondFactorRules(accountId, ip), ip),
-    secondFactorFailed: (accountId, ip) => fail(secondFactorRules(accountId, ip), ip),
-    secondFactorSucceeded: (accountId) => reset(rules.secondFactor, accountId),
+    secondFactorAttempt: (accountId, ip) => attempt(secondFactorRules(accountId, ip), ip),
+    async secondFactorSucceeded(accountId, ip) {
+      const [ipRule, accountRule] = secondFactorRules(accountId, ip);
+      await giveBack([ipRule]);
+      await reset(accountRule[0], accountRule[1]);
+    },
   };
 }

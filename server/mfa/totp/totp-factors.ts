@@ -1,15 +1,17 @@
 // Authenticator apps (RFC 6238 TOTP): SHA-1, 6 digits, 30 s steps, ±1 step
-// of clock drift, each step usable once per factor. Secrets are encrypted at
+// of clock drift, each step usable once per account (across all its TOTP
+// factors, so two factors with one secret cannot replay each other's codes).
+// Confirmations and verifications of one account run under its row lock. Secrets are encrypted at
 // rest, bound to their row by the AAD so an envelope cannot be moved to another.
 import { randomUUID } from 'node:crypto';
 import { generateSecret, generateURI, verify } from 'otplib';
 import QRCode from 'qrcode';
-import type { Queryable } from '../../db/database.ts';
+import type { Database, Queryable } from '../../db/database.ts';
 import { isUuid } from '../../db/text.ts';
-import { decrypt, encrypt } from '../../crypto/secrets.ts';
+import { decrypt, encrypt, safeEqual } from '../../crypto/secrets.ts';
 import { factorName } from '../factor-name.ts';
 import type { Factor, TotpFactors, TotpSetup } from '../types.ts';
-import { claimTotpStep, insertTotpFactor, listTotpFactors, totpFactor } from './totp-queries.ts';
+import { claimTotpStep, insertTotpFactor, listTotpFactors, lockAccountForTotp, totpFactor } from './totp-queries.ts';
 
 export const TOTP_PERIOD = 30;
 /** Seconds either side of now: exactly one step back and one ahead. */
@@ -28,7 +30,10 @@ export function normalizeTotpCode(code: unknown): string | undefined {
 // otplib's default secret: 20 random bytes, 32 base32 characters.
 const isBase32Secret = (secret: string) => /^[A-Z2-7]{16,128}$/.test(secret);
 
+const isDatabase = (db: Queryable): db is Database => typeof (db as Database).transaction === 'function';
+
 export interface TotpFactorsOptions {
+  /** A Database (each call opens its own transaction) or a transaction the caller holds. */
   db: Queryable;
   encryptionKey: Buffer;
   /** The issuer authenticator apps show beside the code. */
@@ -38,6 +43,9 @@ export interface TotpFactorsOptions {
 }
 
 export function createTotpFactors({ db, encryptionKey, productName, now = Date.now }: TotpFactorsOptions): TotpFactors {
+  const inTransaction = <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> => (isDatabase(db) ? db.transaction(fn) : fn(db));
+  const secretOf = (record: { id: string; secretEncrypted: string }) => decrypt(encryptionKey, record.secretEncrypted, aad(record.id));
+
   /** The step `token` is valid for near now, refusing steps <= afterStep. */
   async function matchingStep(secret: string, token: string, afterStep: number | null): Promise<number | undefined> {
     const epoch = Math.floor(now() / 1000);
@@ -53,8 +61,9 @@ export function createTotpFactors({ db, encryptionKey, productName, now = Date.n
   }
 
   return {
-    async setup(accountEmail: string): Promise<TotpSetup> {
-      const secret = generateSecret();
+    async setup(accountEmail: string, given?: string): Promise<TotpSetup> {
+      // The pending secret again (same URI, same QR code) after a wrong code; a fresh one otherwise.
+      const secret = typeof given === 'string' && isBase32Secret(given) ? given : generateSecret();
       const uri = generateURI({ issuer: productName, label: accountEmail, secret, algorithm: 'sha1', digits: 6, period: TOTP_PERIOD });
       const qrSvg = await QRCode.toString(uri, { type: 'svg', margin: 1 });
       return { secret, uri, qrSvg };
@@ -66,25 +75,39 @@ export function createTotpFactors({ db, encryptionKey, productName, now = Date.n
       const label = factorName(name, DEFAULT_TOTP_NAME);
       const step = await matchingStep(secret, token, null);
       if (step === undefined) return undefined;
-      const id = randomUUID();
-      const record = await insertTotpFactor(db, {
-        id, accountId, name: label, secretEncrypted: encrypt(encryptionKey, secret, aad(id)), lastUsedStep: step,
+      return inTransaction(async (tx) => {
+        // Under the account's lock, so of two concurrent confirmations of one secret only one sees no twin.
+        if (!(await lockAccountForTotp(tx, accountId))) return undefined;
+        // The same set-up submitted twice: the factor exists already.
+        for (const existing of await listTotpFactors(tx, accountId)) {
+          if (safeEqual(secretOf(existing), secret)) return undefined;
+        }
+        const id = randomUUID();
+        const record = await insertTotpFactor(tx, {
+          id, accountId, name: label, secretEncrypted: encrypt(encryptionKey, secret, aad(id)), lastUsedStep: step,
+        });
+        return totpFactor(record);
       });
-      return totpFactor(record);
     },
 
     async verify(accountId, code): Promise<Factor | undefined> {
       const token = normalizeTotpCode(code);
-      if (!token) return undefined;
-      for (const record of await listTotpFactors(db, accountId)) {
-        const secret = decrypt(encryptionKey, record.secretEncrypted, aad(record.id));
-        const step = await matchingStep(secret, token, record.lastUsedStep);
-        if (step === undefined) continue;
-        // The read above may be stale: the atomic claim is what refuses a replay.
-        const claimed = await claimTotpStep(db, record.id, step);
-        if (claimed) return totpFactor(claimed);
-      }
-      return undefined;
+      if (!token || !isUuid(accountId)) return undefined;
+      return inTransaction(async (tx) => {
+        // Under the account's lock: concurrent submissions of one code see each other's claims.
+        if (!(await lockAccountForTotp(tx, accountId))) return undefined;
+        const records = await listTotpFactors(tx, accountId);
+        // A step is used once per account, whichever factor it was used on.
+        const used = records.reduce<number | null>(
+          (max, r) => (r.lastUsedStep === null ? max : Math.max(max ?? r.lastUsedStep, r.lastUsedStep)), null);
+        for (const record of records) {
+          const step = await matchingStep(secretOf(record), token, used);
+          if (step === undefined) continue;
+          const claimed = await claimTotpStep(tx, record.id, step);
+          if (claimed) return totpFactor(claimed);
+        }
+        return undefined;
+      });
     },
   };
 }

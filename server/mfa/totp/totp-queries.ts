@@ -66,13 +66,30 @@ export async function listTotpFactors(db: Queryable, accountId: string): Promise
 }
 
 /**
- * Records `step` as used, only if it is later than the last used step:
- * compare-and-set, so of two requests with one code only one gets a row back.
+ * Takes the account's row lock for the rest of the transaction (the lock the
+ * recovery codes and the factor directory take too): TOTP confirmations and
+ * verifications of one account then run one after the other. false when the
+ * account does not exist.
+ */
+export async function lockAccountForTotp(tx: Queryable, accountId: string): Promise<boolean> {
+  if (!isUuid(accountId)) return false;
+  const { rowCount } = await tx.query('SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE', [accountId]);
+  return (rowCount ?? 0) > 0;
+}
+
+/**
+ * Records `step` as used on factor `id`, only if it is later than the last
+ * used step of every TOTP factor of the account: two factors with one secret
+ * must not accept one code twice. Run it under lockAccountForTotp; the
+ * condition is a second line of defence, so of two requests with one code
+ * only one gets a row back.
  */
 export async function claimTotpStep(db: Queryable, id: string, step: number): Promise<TotpRecord | undefined> {
   const { rows } = await db.query<TotpRow>(
-    `UPDATE totp_factors SET last_used_step = $2, last_used_at = now()
-     WHERE id = $1 AND (last_used_step IS NULL OR last_used_step < $2) RETURNING ${COLUMNS}`,
+    `UPDATE totp_factors t SET last_used_step = $2, last_used_at = now()
+     WHERE t.id = $1 AND NOT EXISTS (
+       SELECT 1 FROM totp_factors o WHERE o.account_id = t.account_id AND o.last_used_step >= $2)
+     RETURNING ${COLUMNS}`,
     [id, step],
   );
   return rows[0] && toRecord(rows[0]);

@@ -1,4 +1,7 @@
 // SQL for the `trusted_devices` table: keyed hashes of the cookie tokens only.
+// A device is live until it expires, and only if it was remembered after the
+// account's last sign-out everywhere (accounts.sessions_revoked_at, also set
+// by a password change): such a sign-out ends the devices as it ends the sessions.
 import type { Queryable } from '../../db/database.ts';
 import { isUuid } from '../../db/text.ts';
 import type { TrustedDevice } from '../types.ts';
@@ -13,6 +16,10 @@ interface DeviceRow {
 }
 
 const COLUMNS = 'id, account_id, label, created_at, last_used_at, expires_at';
+const COLUMNS_OF_D = 'd.id, d.account_id, d.label, d.created_at, d.last_used_at, d.expires_at';
+
+/** SQL condition: device `d` of account `a` (joined on d.account_id) is live. */
+const LIVE = 'd.expires_at > now() AND (a.sessions_revoked_at IS NULL OR d.created_at >= a.sessions_revoked_at)';
 
 const toDevice = (row: DeviceRow): TrustedDevice => ({
   id: row.id,
@@ -25,8 +32,10 @@ const toDevice = (row: DeviceRow): TrustedDevice => ({
 export async function insertTrustedDevice(
   db: Queryable, device: { id: string; accountId: string; tokenHash: string; label: string; ttlSeconds: number },
 ): Promise<TrustedDevice> {
-  // Housekeeping on the way: the account's expired devices can go.
-  await db.query('DELETE FROM trusted_devices WHERE account_id = $1 AND expires_at <= now()', [device.accountId]);
+  // Housekeeping on the way: the account's dead devices (expired, or from before a sign-out everywhere) can go.
+  await db.query(
+    `DELETE FROM trusted_devices d USING accounts a
+     WHERE a.id = d.account_id AND d.account_id = $1 AND NOT (${LIVE})`, [device.accountId]);
   const { rows } = await db.query<DeviceRow>(
     `INSERT INTO trusted_devices (id, account_id, token_hash, label, expires_at)
      VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) RETURNING ${COLUMNS}`,
@@ -39,8 +48,8 @@ export async function insertTrustedDevice(
 export async function touchTrustedDevice(db: Queryable, accountId: string, hashes: string[]): Promise<boolean> {
   if (!isUuid(accountId) || hashes.length === 0) return false;
   const { rowCount } = await db.query(
-    `UPDATE trusted_devices SET last_used_at = now()
-     WHERE account_id = $1 AND token_hash = ANY($2::text[]) AND expires_at > now() RETURNING id`,
+    `UPDATE trusted_devices d SET last_used_at = now() FROM accounts a
+     WHERE a.id = d.account_id AND d.account_id = $1 AND d.token_hash = ANY($2::text[]) AND ${LIVE} RETURNING d.id`,
     [accountId, hashes],
   );
   return (rowCount ?? 0) > 0;
@@ -49,14 +58,16 @@ export async function touchTrustedDevice(db: Queryable, accountId: string, hashe
 export async function accountsOfTrustedDevices(db: Queryable, hashes: string[]): Promise<string[]> {
   if (hashes.length === 0) return [];
   const { rows } = await db.query<{ account_id: string }>(
-    'SELECT DISTINCT account_id FROM trusted_devices WHERE token_hash = ANY($1::text[]) AND expires_at > now()', [hashes]);
+    `SELECT DISTINCT d.account_id FROM trusted_devices d JOIN accounts a ON a.id = d.account_id
+     WHERE d.token_hash = ANY($1::text[]) AND ${LIVE}`, [hashes]);
   return rows.map((row) => row.account_id);
 }
 
 export async function listTrustedDevices(db: Queryable, accountId: string): Promise<TrustedDevice[]> {
   if (!isUuid(accountId)) return [];
   const { rows } = await db.query<DeviceRow>(
-    `SELECT ${COLUMNS} FROM trusted_devices WHERE account_id = $1 AND expires_at > now() ORDER BY created_at DESC, id`, [accountId]);
+    `SELECT ${COLUMNS_OF_D} FROM trusted_devices d JOIN accounts a ON a.id = d.account_id
+     WHERE d.account_id = $1 AND ${LIVE} ORDER BY d.created_at DESC, d.id`, [accountId]);
   return rows.map(toDevice);
 }
 
