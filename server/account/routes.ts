@@ -28,7 +28,7 @@ export function accountRoutes(deps: AccountPageDependencies): Koa.Middleware {
   const setupKey = (s: AccountSession) => `account:${s.sessionUid}:${s.account.id}`;
   const session = (ctx: Koa.Context) => ctx.state.accountSession as AccountSession;
 
-  router.get('/callback', (ctx) => handleCallback(deps, ctx));
+  router.get('/callback', (ctx) => handleCallback(ctx));
   router.get('/reauth', (ctx) => redirectToSignIn(deps, ctx, safeNext(ctx.query.next), true));
 
   // Every other route: a signed-in session, no caching; POSTs same-origin with a CSRF token bound to the session.

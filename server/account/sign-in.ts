@@ -37,7 +37,7 @@ export function redirectToSignIn(deps: AccountPageDependencies, ctx: Koa.Context
 }
 
 /** GET /account/callback: back from the sign-in. */
-export function handleCallback(deps: AccountPageDependencies, ctx: Koa.Context): void {
+export function handleCallback(ctx: Koa.Context): void {
   const [expected, next] = (ctx.cookies.get(STATE_COOKIE) ?? '').split('.');
   const state = ctx.query.state;
   ctx.cookies.set(STATE_COOKIE, null, { path: '/account' });

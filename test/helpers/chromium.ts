@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import * as client from 'openid-client';
 import { generate } from 'otplib';
-import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
+import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
 import { ROOT } from './server-process.ts';
 
 export type { Browser, BrowserContext, Page } from 'playwright-core';

@@ -6,17 +6,16 @@
 import test, { type ExecutionContext } from 'ava';
 import { generate } from 'otplib';
 import { pino } from 'pino';
-import { insertAccount } from '../../server/accounts/account-queries.ts';
 import { createAdapterFactory } from '../../server/adapters/index.ts';
 import { connectRedis, pingRedis } from '../../server/adapters/redis-connection.ts';
 import { deriveKey } from '../../server/crypto/secrets.ts';
-import { connectPostgres, type Database } from '../../server/db/database.ts';
-import { migrate } from '../../server/db/migrate.ts';
+import type { Database } from '../../server/db/database.ts';
 import { createMfaServices, type MfaServices } from '../../server/mfa/index.ts';
 import { createSignInThrottle } from '../../server/mfa/throttle/sign-in-throttle.ts';
 import { MfaError, ThrottledError } from '../../server/mfa/types.ts';
 import { SoftAuthenticator } from '../helpers/soft-authenticator.ts';
-import { createTestDatabase, TEST_REDIS_URL, uniqueRedisPrefix } from '../helpers/services.ts';
+import { TEST_REDIS_URL, uniqueRedisPrefix } from '../helpers/services.ts';
+import { openAccountDatabase, type AccountDatabase } from '../helpers/account-database.ts';
 
 const ORIGIN = 'https://login.example.com';
 const RP_ID = 'login.example.com';
@@ -27,15 +26,13 @@ const redis = connectRedis(TEST_REDIS_URL);
 const prefix = uniqueRedisPrefix();
 
 let db: Database;
-let drop: () => Promise<void>;
+let accountDb: AccountDatabase;
 const backends: Record<string, MfaServices> = {};
 
 test.before(async () => {
   await pingRedis(redis);
-  const created = await createTestDatabase();
-  drop = created.drop;
-  db = connectPostgres(created.url);
-  await migrate(db);
+  accountDb = await openAccountDatabase('mfa');
+  db = accountDb.db;
   const config = { issuer: `${ORIGIN}/`, productName: 'Latchkey', redisKeyPrefix: prefix };
   backends.memory = createMfaServices({ db, keyring, config, logger, adapterFactory: createAdapterFactory({ keyPrefix: prefix }) });
   backends.redis = createMfaServices({ db, keyring, config, logger, redis, adapterFactory: createAdapterFactory({ redis, keyPrefix: prefix }) });
@@ -45,13 +42,11 @@ test.after.always(async () => {
   const keys = await redis.keys(`${prefix}*`);
   if (keys.length) await redis.del(...keys);
   await redis.quit();
-  await db?.close();
-  await drop?.();
+  await accountDb?.close();
 });
 
-let accounts = 0;
 async function newAccount() {
-  const account = await insertAccount(db, { email: `mfa${++accounts}@example.com`, name: `User ${accounts}`, emailVerified: true, passwordHash: 'x' });
+  const account = await accountDb.newAccount();
   return { id: account.id, email: account.email, name: account.name };
 }
 let bindings = 0;

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ScriptedBrowser, parseForm, signIn } from '../helpers/browser.ts';
+import { ScriptedBrowser, signIn } from '../helpers/browser.ts';
 import { adminCommand, freePort, NODE, ROOT, runCli, stopProcessGroup, waitForHealth, type CliResult } from '../helpers/server-process.ts';
 import { createTestDatabase, TEST_REDIS_URL, uniqueRedisPrefix } from '../helpers/services.ts';
 

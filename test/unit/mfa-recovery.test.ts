@@ -2,29 +2,22 @@
 // Recovery codes: 10 codes of 80 bits, shown once, stored as keyed hashes,
 // each usable once, all voided by a regeneration.
 import test from 'ava';
-import { insertAccount } from '../../server/accounts/account-queries.ts';
 import { deriveKey } from '../../server/crypto/secrets.ts';
-import { connectPostgres, type Database } from '../../server/db/database.ts';
-import { migrate } from '../../server/db/migrate.ts';
+import type { Database } from '../../server/db/database.ts';
 import { createRecoveryCodes, normalizeRecoveryCode, RECOVERY_ALPHABET } from '../../server/mfa/recovery/recovery-codes.ts';
-import { createTestDatabase } from '../helpers/services.ts';
+import { openAccountDatabase, type AccountDatabase } from '../helpers/account-database.ts';
 
 let db: Database;
-let drop: () => Promise<void>;
+let accountDb: AccountDatabase;
 const hashKey = deriveKey(Buffer.alloc(32, 9), 'client-secret-hash');
 
 test.before(async () => {
-  const created = await createTestDatabase();
-  drop = created.drop;
-  db = connectPostgres(created.url);
-  await migrate(db);
+  accountDb = await openAccountDatabase('recovery');
+  db = accountDb.db;
 });
-test.after.always(async () => { await db?.close(); await drop?.(); });
+test.after.always(() => accountDb?.close());
 
-let accounts = 0;
-const newAccount = async () => (await insertAccount(db, {
-  email: `recovery${++accounts}@example.com`, name: null, emailVerified: true, passwordHash: 'x',
-})).id;
+const newAccount = async () => (await accountDb.newAccount()).id;
 const codes = () => createRecoveryCodes({ db, hashKey });
 
 const FORMAT = /^[0-9a-hjkmnp-tv-z]{4}-[0-9a-hjkmnp-tv-z]{4}-[0-9a-hjkmnp-tv-z]{4}-[0-9a-hjkmnp-tv-z]{4}$/;

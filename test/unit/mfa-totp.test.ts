@@ -4,30 +4,23 @@
 // double-submitted enrolments, malformed codes, and the secret encrypted at rest.
 import test from 'ava';
 import { generate } from 'otplib';
-import { insertAccount } from '../../server/accounts/account-queries.ts';
 import { randomUUID } from 'node:crypto';
 import { decrypt, deriveKey, encrypt } from '../../server/crypto/secrets.ts';
-import { connectPostgres, type Database } from '../../server/db/database.ts';
-import { migrate } from '../../server/db/migrate.ts';
+import type { Database } from '../../server/db/database.ts';
 import { createTotpFactors, normalizeTotpCode } from '../../server/mfa/totp/totp-factors.ts';
-import { createTestDatabase } from '../helpers/services.ts';
+import { openAccountDatabase, type AccountDatabase } from '../helpers/account-database.ts';
 
 let db: Database;
-let drop: () => Promise<void>;
+let accountDb: AccountDatabase;
 const encryptionKey = deriveKey(Buffer.alloc(32, 7), 'encryption');
 
 test.before(async () => {
-  const created = await createTestDatabase();
-  drop = created.drop;
-  db = connectPostgres(created.url);
-  await migrate(db);
+  accountDb = await openAccountDatabase('totp');
+  db = accountDb.db;
 });
-test.after.always(async () => { await db?.close(); await drop?.(); });
+test.after.always(() => accountDb?.close());
 
-let accounts = 0;
-const newAccount = async () => (await insertAccount(db, {
-  email: `totp${++accounts}@example.com`, name: null, emailVerified: true, passwordHash: 'x',
-})).id;
+const newAccount = async () => (await accountDb.newAccount()).id;
 
 // 10 s into a step, so ±30 s tolerance covers exactly one step either side.
 const START = (56_666_667 * 30 + 10) * 1000;
