@@ -1,7 +1,8 @@
 // needs: postgres redis
 // C32 cookie flags: every cookie the server sets is HttpOnly with an explicit
 // SameSite; with an https issuer every cookie is also Secure and the session
-// cookie carries the __Host- prefix (Secure, Path=/, no Domain). Cookies are
+// cookie carries the __Host- prefix (Secure, Path=/, no Domain), as does the
+// known-browser cookie a correct password sets (sign-in throttling). Cookies are
 // collected over a whole sign-in, a silent re-authentication and a logout.
 import test from 'ava';
 import type { ScriptedBrowser } from '../helpers/browser.ts';
@@ -53,9 +54,11 @@ const names = (cookies: SetCookie[]) => [...new Set(cookies.map((c) => c.name))]
 
 test('C32 the flows set the cookies this suite is about', (t) => {
   t.deepEqual(names(issued(variants.http!)), [
-    'latchkey_interaction', 'latchkey_interaction.sig', 'latchkey_resume', 'latchkey_resume.sig', 'latchkey_session', 'latchkey_session.sig',
+    'latchkey_interaction', 'latchkey_interaction.sig', 'latchkey_known', 'latchkey_known.sig',
+    'latchkey_resume', 'latchkey_resume.sig', 'latchkey_session', 'latchkey_session.sig',
   ]);
   t.true(names(issued(variants.https!)).some((name) => /session$/.test(name)), names(issued(variants.https!)).join(', '));
+  t.true(names(issued(variants.https!)).includes('__Host-latchkey_known'), names(issued(variants.https!)).join(', '));
 });
 
 test('C32 http issuer: every cookie is HttpOnly with an explicit SameSite', (t) => {
