@@ -17,7 +17,6 @@ export interface Flow {
   progress?: SignInProgress;
   /** The account whose first factor is proven (password, or the session for a step-up). */
   account?: Account;
-  hasFactors: boolean;
   state: SignInState;
   step: Step;
 }
@@ -50,7 +49,6 @@ export async function loadFlow(deps: InteractionDependencies, ctx: Koa.Context):
     client,
     progress: state.progress ? progress : undefined,
     account: provenId ? usable : undefined,
-    hasFactors,
     state,
     step: currentStep(state),
   };

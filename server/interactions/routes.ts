@@ -18,7 +18,7 @@ import { continueAfterNotice, renderNoticeStep } from './notice-step.ts';
 import { submitPasskey } from './passkey-step.ts';
 import { renderPasswordStep, submitPasswordStep } from './password-step.ts';
 import { renderSecondFactorStep, submitSecondFactorStep } from './second-factor-step.ts';
-import { StepNotAllowedError, type Step } from './state-machine.ts';
+import { assertStep, StepNotAllowedError, type Step } from './state-machine.ts';
 
 type Handler = (deps: InteractionDependencies, ctx: Koa.Context, flow: Flow) => Promise<void>;
 
@@ -76,7 +76,7 @@ export function interactionRoutes(deps: InteractionDependencies): Koa.Middleware
   for (const [action, [step, handler]] of Object.entries(ACTIONS)) {
     router.post(`/:uid/${action}`, async (ctx) => {
       const flow = await loadFlow(deps, ctx);
-      if (flow.step !== step) throw new StepNotAllowedError(`the ${step} step is not the current step`);
+      assertStep(flow.state, step);
       ctx.set('Cache-Control', 'no-store');
       await handler(deps, ctx, flow);
     });
