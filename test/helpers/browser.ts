@@ -81,6 +81,17 @@ export interface LoginOptions {
   consent?: boolean;
 }
 
+// Latchkey counts a password attempt before checking it (C35: parallel guesses
+// cannot slip under the limit), so more than 5 simultaneous sign-ins of one
+// account from one address are refused. Tests that share a user (all from
+// 127.0.0.1) therefore send its password one at a time.
+const passwordQueues = new Map<string, Promise<unknown>>();
+function oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
+  const run = (passwordQueues.get(key) ?? Promise.resolve()).then(work, work);
+  passwordQueues.set(key, run.catch(() => undefined));
+  return run;
+}
+
 /**
  * Runs an authorization URL through login (and consent) like a user would.
  * Returns the redirect back to the client (with code or error).
@@ -90,7 +101,8 @@ export async function signIn(browser: ScriptedBrowser, authorizationUrl: string,
   for (let pages = 0; pages < 5 && !step.location; pages++) {
     if (/name="password"/.test(step.html)) {
       const { action, fields } = parseForm(step.html, /\/login$/);
-      step = await browser.follow(action, { method: 'POST', form: { ...fields, email: options.email, password: options.password } });
+      step = await oneAtATime(options.email.toLowerCase(), () =>
+        browser.follow(action, { method: 'POST', form: { ...fields, email: options.email, password: options.password } }));
     } else if (/\/consent"/.test(step.html)) {
       const approve = options.consent ?? true;
       const { action, fields } = parseForm(step.html, approve ? /\/consent$/ : /\/abort$/);
