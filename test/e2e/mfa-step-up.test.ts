@@ -8,8 +8,8 @@
 // The authenticator app is added on /account in another browser: back on the
 // account page, the new factor is asked for (re-authentication), which would
 // make that browser's own session two-factor and leave nothing to step up.
-import test from 'ava';
-import { authorize, finishAuthorization, nextTotp, type Page, type RelyingParty } from '../helpers/chromium.ts';
+import test, { type ExecutionContext } from 'ava';
+import { authorize, finishAuthorization, nextTotp, type AuthorizationParameters, type Page, type RelyingParty } from '../helpers/chromium.ts';
 import {
   ACR_MFA, ACR_PWD, enrolTotp, expectSecondFactor, passwordStep, startMfaSuite, submitTotp, type MfaSuite, type Shot,
 } from './mfa-support.ts';
@@ -34,6 +34,24 @@ async function passwordSessionThenTotp(page: Page, rp: RelyingParty, user: TestU
   return { claims, secret };
 }
 
+/**
+ * An authorization request that must step up: the second-factor page comes
+ * straight away (no password field), the TOTP code finishes it, and the ID
+ * token says acr mfa with otp and mfa in amr. Returns its claims.
+ */
+async function stepUpWithTotp(t: ExecutionContext, page: Page, rp: RelyingParty, user: TestUser, secret: string, shot: Shot, parameters: AuthorizationParameters, screenshot: string) {
+  const pending = await authorize(page, rp, parameters);
+  await expectSecondFactor(page, shot, screenshot);
+  t.is(await page.locator('input[name="password"]').count(), 0, 'no password asked again');
+  await submitTotp(page, await nextTotp(secret));
+  const { claims } = await finishAuthorization(page, rp, pending, { shot });
+  t.is(claims.sub, user.id);
+  t.is(claims.acr, ACR_MFA);
+  t.true(claims.amr!.includes('otp'));
+  t.true(claims.amr!.includes('mfa'));
+  return claims;
+}
+
 test('acr_values=urn:latchkey:acr:mfa on a password-only session: second-factor step only, then acr mfa', async (t) => {
   t.timeout(180_000);
   const shot = suite.shots('acr-values');
@@ -44,15 +62,7 @@ test('acr_values=urn:latchkey:acr:mfa on a password-only session: second-factor 
   t.is(before.acr, ACR_PWD);
   t.deepEqual(before.amr, ['pwd']);
 
-  const pending = await authorize(page, rp, { acr_values: ACR_MFA });
-  await expectSecondFactor(page, shot, 'step-up-second-factor');
-  t.is(await page.locator('input[name="password"]').count(), 0, 'no password asked again');
-  await submitTotp(page, await nextTotp(secret));
-  const { claims } = await finishAuthorization(page, rp, pending, { shot });
-  t.is(claims.sub, user.id);
-  t.is(claims.acr, ACR_MFA);
-  t.true(claims.amr!.includes('otp'));
-  t.true(claims.amr!.includes('mfa'));
+  await stepUpWithTotp(t, page, rp, user, secret, shot, { acr_values: ACR_MFA }, 'step-up-second-factor');
 
   // The session is now two-factor: asking for mfa again goes straight back.
   const later = await authorize(page, rp, { acr_values: ACR_MFA });
@@ -71,16 +81,8 @@ test('max_age exceeded on a session of a user with a factor: second-factor step 
   const { secret } = await passwordSessionThenTotp(page, rp, user, shot);
 
   await page.waitForTimeout(2_100);
-  const pending = await authorize(page, rp, { max_age: 1 });
-  await expectSecondFactor(page, shot, 'max-age-second-factor');
-  t.is(await page.locator('input[name="password"]').count(), 0, 'no password asked again');
-  await submitTotp(page, await nextTotp(secret));
   // finishAuthorization passes maxAge to openid-client, which checks auth_time.
-  const { claims } = await finishAuthorization(page, rp, pending, { shot });
-  t.is(claims.sub, user.id);
-  t.is(claims.acr, ACR_MFA);
-  t.true(claims.amr!.includes('otp'));
-  t.true(claims.amr!.includes('mfa'));
+  const claims = await stepUpWithTotp(t, page, rp, user, secret, shot, { max_age: 1 }, 'max-age-second-factor');
   t.is(typeof claims.auth_time, 'number');
   t.true(Math.abs(claims.auth_time! - Date.now() / 1000) < 60, 'auth_time is the second-factor time');
 });

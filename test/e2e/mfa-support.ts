@@ -299,15 +299,21 @@ export interface EnrolledTotp {
  * A fresh browser signs the user in (password) through `rp`, opens /account
  * in a new tab, and adds an authenticator app. The context is closed after.
  */
-export async function enrolTotp(suite: MfaSuite, rp: RelyingParty, user: TestUser, shot?: Shot): Promise<EnrolledTotp> {
+export function enrolTotp(suite: MfaSuite, rp: RelyingParty, user: TestUser, shot?: Shot): Promise<EnrolledTotp> {
+  return inAccountTab(suite, rp, user, shot, async (tab) => {
+    const { secret, recoveryCodes } = await addTotpOnAccount(tab, suite.server.issuer, 'Phone', { user }, shot);
+    return { secret, recoveryCodes, factors: await listedFactors(tab) };
+  });
+}
+
+/** A fresh browser signs the user in with the password through `rp`, opens /account in a new tab, and runs `work` there; the context is closed after. */
+async function inAccountTab<T>(suite: MfaSuite, rp: RelyingParty, user: TestUser, shot: Shot | undefined, work: (tab: Page) => Promise<T>): Promise<T> {
   const page = await newPage(suite.browser);
   try {
     const pending = await authorize(page, rp);
     await passwordStep(page, user, shot);
     await finishAuthorization(page, rp, pending, { shot });
-    const tab = await openAccount(page, suite.server.issuer, { user }, shot);
-    const { secret, recoveryCodes } = await addTotpOnAccount(tab, suite.server.issuer, 'Phone', { user }, shot);
-    return { secret, recoveryCodes, factors: await listedFactors(tab) };
+    return await work(await openAccount(page, suite.server.issuer, { user }, shot));
   } finally {
     await page.context().close();
   }
@@ -318,19 +324,12 @@ export async function enrolTotp(suite: MfaSuite, rp: RelyingParty, user: TestUse
  * (resident key, user verification), the key is registered, and its
  * credentials are returned to be carried to another browser.
  */
-export async function enrolPasskey(suite: MfaSuite, rp: RelyingParty, user: TestUser, name: string, shot?: Shot, options: { backedUp?: boolean } = {}): Promise<{ credentials: VirtualCredential[]; recoveryCodes: string[]; factors: string[] }> {
-  const page = await newPage(suite.browser);
-  try {
-    const pending = await authorize(page, rp);
-    await passwordStep(page, user, shot);
-    await finishAuthorization(page, rp, pending, { shot });
-    const tab = await openAccount(page, suite.server.issuer, { user }, shot);
+export function enrolPasskey(suite: MfaSuite, rp: RelyingParty, user: TestUser, name: string, shot?: Shot, options: { backedUp?: boolean } = {}): Promise<{ credentials: VirtualCredential[]; recoveryCodes: string[]; factors: string[] }> {
+  return inAccountTab(suite, rp, user, shot, async (tab) => {
     const authenticator = await addVirtualAuthenticator(tab, { backedUp: options.backedUp });
     const { recoveryCodes } = await addSecurityKeyOnAccount(tab, suite.server.issuer, name, { user }, shot);
     const credentials = await getCredentials(authenticator);
     if (credentials.length !== 1) throw new Error(`expected one credential in the virtual authenticator, found ${credentials.length}`);
     return { credentials, recoveryCodes, factors: await listedFactors(tab) };
-  } finally {
-    await page.context().close();
-  }
+  });
 }

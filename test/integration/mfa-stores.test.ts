@@ -370,26 +370,26 @@ test('factor directory: list newest first, remove (the last takes the recovery c
 
 test('factor directory: two concurrent removals of the last two factors with keepLast: one stays', async (t) => {
   const { totp, webauthn, recoveryCodes, factors } = backends.memory;
-  for (let i = 0; i < 4; i++) {
+  /** An account with an authenticator app, a security key and recovery codes. */
+  const withTwoFactors = async () => {
     const account = await newAccount();
     const { secret } = await totp.setup(account.email);
     const app = await totp.confirm(account.id, 'Phone', secret, await generate({ secret }));
     const uid = binding();
     const key = await webauthn.register(uid, account.id, 'Key', new SoftAuthenticator({ rpId: RP_ID, origin: ORIGIN }).register(await webauthn.registrationOptions(uid, account)));
     await recoveryCodes.regenerate(account.id);
-    const results = await Promise.all([app!.id, key.id].map((id) => factors.remove(account.id, id, { keepLast: true })));
+    return { account, app: app!, key };
+  };
+  for (let i = 0; i < 4; i++) {
+    const { account, app, key } = await withTwoFactors();
+    const results = await Promise.all([app.id, key.id].map((id) => factors.remove(account.id, id, { keepLast: true })));
     t.deepEqual([...results].sort(), ['last-factor', 'removed'], `round ${i}`);
     t.is((await factors.list(account.id)).length, 1);
     t.is(await recoveryCodes.remaining(account.id), 10);
   }
   // Without keepLast both go, and the recovery codes with them.
-  const account = await newAccount();
-  const { secret } = await totp.setup(account.email);
-  const app = await totp.confirm(account.id, 'Phone', secret, await generate({ secret }));
-  const uid = binding();
-  const key = await webauthn.register(uid, account.id, 'Key', new SoftAuthenticator({ rpId: RP_ID, origin: ORIGIN }).register(await webauthn.registrationOptions(uid, account)));
-  await recoveryCodes.regenerate(account.id);
-  t.deepEqual(await Promise.all([app!.id, key.id].map((id) => factors.remove(account.id, id))), ['removed', 'removed']);
+  const { account, app, key } = await withTwoFactors();
+  t.deepEqual(await Promise.all([app.id, key.id].map((id) => factors.remove(account.id, id))), ['removed', 'removed']);
   t.false(await factors.hasFactors(account.id));
   t.is(await recoveryCodes.remaining(account.id), 0);
 });
