@@ -15,6 +15,7 @@ import { pageContext } from '../interactions/context.ts';
 import { ACCOUNT_CLIENT_ID } from '../oidc/account-client.ts';
 import { mfaMandatory } from '../mfa/policy.ts';
 import { MfaError } from '../mfa/types.ts';
+import { parseWebAuthnResponse } from '../mfa/webauthn/response-json.ts';
 import { loadAccountSession, type AccountPageDependencies, type AccountSession } from './context.ts';
 import { handleCallback, redirectToSignIn, safeNext } from './sign-in.ts';
 
@@ -113,13 +114,13 @@ export function accountRoutes(deps: AccountPageDependencies): Koa.Middleware {
     const s = session(ctx);
     const body = ctx.request.body ?? {};
     try {
-      const response = JSON.parse(body.webauthn_response ?? '') as RegistrationResponseJSON;
+      const response = parseWebAuthnResponse<RegistrationResponseJSON>(body.webauthn_response);
       const factor = await deps.mfa.webauthn.register(setupKey(s), s.account.id, body.name ?? '', response);
       await factorAdded(ctx, s.hasFactors, factor.name);
     } catch (error) {
-      if (!(error instanceof MfaError) && !(error instanceof SyntaxError)) throw error;
+      if (!(error instanceof MfaError)) throw error;
       ctx.status = 400;
-      await showKeySetup(ctx, t(error instanceof MfaError ? error.messageKey as StringKey : 'mfa.webauthn.failed'));
+      await showKeySetup(ctx, t(error.messageKey as StringKey));
     }
   });
 

@@ -8,6 +8,7 @@ import { t, type StringKey } from '../../views/strings.ts';
 import { csrfToken } from '../http/csrf.ts';
 import { withSecondFactor, type SecondFactorMethod } from '../mfa/policy.ts';
 import { MfaError } from '../mfa/types.ts';
+import { parseWebAuthnResponse } from '../mfa/webauthn/response-json.ts';
 import { pageContext, showCurrentStep, type InteractionDependencies } from './context.ts';
 import { provenAmr, provenAt, type Flow } from './flow.ts';
 
@@ -50,14 +51,13 @@ export async function submitTotpEnrolment(deps: InteractionDependencies, ctx: Ko
 export async function submitKeyEnrolment(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow) {
   const body = ctx.request.body as Record<string, string | undefined>;
   try {
-    const response = JSON.parse(body.webauthn_response ?? '') as RegistrationResponseJSON;
+    const response = parseWebAuthnResponse<RegistrationResponseJSON>(body.webauthn_response);
     const factor = await deps.mfa.webauthn.register(flow.uid, flow.account!.id, body.name ?? '', response);
     // Creating the credential proved possession of the authenticator.
     await enrolled(deps, ctx, flow, { kind: 'webauthn', synced: factor.synced ?? false, userVerified: false });
   } catch (error) {
-    if (!(error instanceof MfaError) && !(error instanceof SyntaxError)) throw error;
+    if (!(error instanceof MfaError)) throw error;
     ctx.status = 400;
-    const key = error instanceof MfaError ? error.messageKey as StringKey : 'mfa.webauthn.failed';
-    await renderEnrolStep(deps, ctx, flow, { key: t(key) });
+    await renderEnrolStep(deps, ctx, flow, { key: t(error.messageKey as StringKey) });
   }
 }

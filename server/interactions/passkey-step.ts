@@ -5,6 +5,7 @@ import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { t } from '../../views/strings.ts';
 import { passkeyOnly } from '../mfa/policy.ts';
 import { MfaError } from '../mfa/types.ts';
+import { parseWebAuthnResponse } from '../mfa/webauthn/response-json.ts';
 import type { InteractionDependencies } from './context.ts';
 import { finishLogin } from './finish-login.ts';
 import type { Flow } from './flow.ts';
@@ -13,13 +14,13 @@ import { renderPasswordStep } from './password-step.ts';
 export async function submitPasskey(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow) {
   const body = ctx.request.body as Record<string, string | undefined>;
   try {
-    const response = JSON.parse(body.webauthn_response ?? '') as AuthenticationResponseJSON;
+    const response = parseWebAuthnResponse<AuthenticationResponseJSON>(body.webauthn_response);
     const { accountId, factor } = await deps.mfa.webauthn.authenticate(flow.uid, 'passkey', response);
     const account = await deps.accounts.findById(accountId);
     if (!account || account.disabled) throw new MfaError('login.passkeyFailed', 'account disabled or gone');
     await finishLogin(deps, ctx, flow, accountId, passkeyOnly({ synced: factor.synced ?? false }));
   } catch (error) {
-    if (!(error instanceof MfaError) && !(error instanceof SyntaxError)) throw error;
+    if (!(error instanceof MfaError)) throw error;
     deps.logger.info({ reason: error.message }, 'passkey sign-in refused');
     ctx.status = 401;
     await renderPasswordStep(deps, ctx, flow, { error: t('login.passkeyFailed') });

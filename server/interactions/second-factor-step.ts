@@ -9,6 +9,7 @@ import { t, type StringKey } from '../../views/strings.ts';
 import { csrfToken } from '../http/csrf.ts';
 import { withSecondFactor, type SecondFactorMethod } from '../mfa/policy.ts';
 import { MfaError, ThrottledError } from '../mfa/types.ts';
+import { parseWebAuthnResponse } from '../mfa/webauthn/response-json.ts';
 import { pageContext, showCurrentStep, type InteractionDependencies } from './context.ts';
 import { finishLogin, rememberAllowed } from './finish-login.ts';
 import { provenAmr, provenAt, type Flow } from './flow.ts';
@@ -44,13 +45,8 @@ async function verify(deps: InteractionDependencies, flow: Flow, body: Record<st
       return used ? { method: { kind: 'recovery' }, recoveryLeft: used.remaining } : { failure: 'mfa.invalidRecovery' };
     }
     case 'webauthn': {
-      let response: AuthenticationResponseJSON;
       try {
-        response = JSON.parse(body.webauthn_response ?? '');
-      } catch {
-        return { failure: 'mfa.webauthn.failed' };
-      }
-      try {
+        const response = parseWebAuthnResponse<AuthenticationResponseJSON>(body.webauthn_response);
         const { factor, userVerified } = await deps.mfa.webauthn.authenticate(flow.uid, 'second-factor', response, accountId);
         return { method: { kind: 'webauthn', synced: factor.synced ?? false, userVerified } };
       } catch (error) {
