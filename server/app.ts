@@ -6,6 +6,8 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.ts';
 import { errorPages } from './http/error-pages.ts';
+import { answerRefused, pinToIssuer } from './http/issuer-origin.ts';
+import { assignRequestId, requestIdOf } from './http/request-id.ts';
 import { securityHeaders, setApiSecurityHeaders } from './http/security-headers.ts';
 import { staticFiles } from './http/static-files.ts';
 import { accountRoutes } from './account/routes.ts';
@@ -34,7 +36,7 @@ export function createApp(deps: AppDependencies): Koa {
   // earlier entries come from the client and would let it pick its IP.
   const app = new Koa({ proxy: deps.config.trustProxy, maxIpsCount: 1 });
   app.keys = deps.cookieKeys;
-  app.on('error', (error, ctx) => deps.logger.error({ err: error, path: ctx?.path }, 'request failed'));
+  app.on('error', (error, ctx) => deps.logger.error({ err: error, path: ctx?.path, request_id: requestIdOf(ctx?.req) }, 'request failed'));
   app.use(securityHeaders({ https: deps.config.https }));
   app.use(staticFiles());
   // @simplewebauthn/browser from node_modules: the pages load it from here, never from a CDN.
@@ -65,14 +67,22 @@ export function createApp(deps: AppDependencies): Koa {
 }
 
 /**
- * The server's request listener. POST /token, the machine-token hot path,
- * goes straight to oidc-provider with the API headers: it renders no page and
- * needs none of the Koa app's middleware (that costs ~20 µs a token).
- * Everything else goes through the app.
+ * The server's request listener. Every request gets an id and is pinned to
+ * the issuer's origin first (a foreign Host is refused). POST /token, the
+ * machine-token hot path, then goes straight to oidc-provider with the API
+ * headers: it renders no page and needs none of the Koa app's middleware
+ * (that costs ~20 µs a token). Everything else goes through the app.
  */
 export function createRequestListener(deps: AppDependencies): (req: IncomingMessage, res: ServerResponse) => void {
   const app = createApp(deps).callback();
   return (req, res) => {
+    assignRequestId(req, res, deps.config.trustProxy);
+    const refused = pinToIssuer(req, deps.config);
+    if (refused) {
+      setApiSecurityHeaders(res, { https: deps.config.https });
+      answerRefused(res, refused);
+      return;
+    }
     if (req.method === 'POST' && req.url === '/token') {
       setApiSecurityHeaders(res, { https: deps.config.https });
       void deps.host.callback(req, res);

@@ -1,0 +1,20 @@
+// Every request gets an id: sent back as X-Request-Id and put on every log
+// line about the request, so a user's report ("it failed, id …") finds the
+// server's record. Behind TRUST_PROXY, a well-formed id the proxy sent is
+// kept, so the proxy's log and Latchkey's agree.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+const ids = new WeakMap<IncomingMessage, string>();
+const WELL_FORMED = /^[A-Za-z0-9._:-]{8,128}$/;
+
+export function assignRequestId(req: IncomingMessage, res: ServerResponse, trustProxy: boolean): string {
+  const offered = trustProxy ? req.headers['x-request-id'] : undefined;
+  const id = typeof offered === 'string' && WELL_FORMED.test(offered) ? offered : randomUUID();
+  ids.set(req, id);
+  res.setHeader('X-Request-Id', id);
+  return id;
+}
+
+/** The id assign gave this request (oidc-provider's context shares the Node request). */
+export const requestIdOf = (req: IncomingMessage | undefined): string | undefined => (req ? ids.get(req) : undefined);
