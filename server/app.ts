@@ -6,7 +6,7 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.ts';
 import { errorPages } from './http/error-pages.ts';
-import { answerRefused, pinToIssuer } from './http/issuer-origin.ts';
+import { answerRefused, issuerPin } from './http/issuer-origin.ts';
 import { assignRequestId, requestIdOf } from './http/request-id.ts';
 import { securityHeaders, setApiSecurityHeaders } from './http/security-headers.ts';
 import { staticFiles } from './http/static-files.ts';
@@ -75,9 +75,10 @@ export function createApp(deps: AppDependencies): Koa {
  */
 export function createRequestListener(deps: AppDependencies): (req: IncomingMessage, res: ServerResponse) => void {
   const app = createApp(deps).callback();
+  const pin = issuerPin(deps.config);
   return (req, res) => {
     assignRequestId(req, res, deps.config.trustProxy);
-    const refused = pinToIssuer(req, deps.config);
+    const refused = pin(req);
     if (refused) {
       setApiSecurityHeaders(res, { https: deps.config.https });
       answerRefused(res, refused);

@@ -45,51 +45,56 @@ function normaliseHost(host: string, protocol: string): string | undefined {
 
 const isHealthCheck = (path: string) => path === '/healthz' || path.startsWith('/healthz/');
 
+export type IssuerPin = (req: IncomingMessage) => RefusedRequest | undefined;
+
 /**
- * Checks `req` against the issuer and pins its Host and forwarded headers to
- * the issuer's. Returns why it is refused, or undefined when it may go on.
+ * A function that checks a request against the issuer and pins its Host and
+ * forwarded headers to the issuer's. It returns why a request is refused, or
+ * undefined when the request may go on.
  */
-export function pinToIssuer(req: IncomingMessage, options: IssuerOriginOptions): RefusedRequest | undefined {
+export function issuerPin(options: IssuerOriginOptions): IssuerPin {
   const issuer = new URL(options.issuer);
   const scheme = issuer.protocol.slice(0, -1);
-  const health = isHealthCheck((req.url ?? '').split('?', 1)[0]);
+  const misdirected: RefusedRequest = { status: 421, description: `this server answers only for ${issuer.origin}` };
+  const notThroughProxy: RefusedRequest = { status: 400, description: 'this server is reached over https through its proxy only (X-Forwarded-Proto: https)' };
 
-  // An absolute-form request target (GET http://host/path) would become the base of every URL.
-  const target = req.url ?? '';
-  if (!target.startsWith('/')) {
-    let url: URL | undefined;
-    try {
-      url = /^https?:\/\//i.test(target) ? new URL(target) : undefined;
-    } catch {
-      url = undefined;
+  return (req) => {
+    const health = isHealthCheck((req.url ?? '').split('?', 1)[0]);
+
+    // An absolute-form request target (GET http://host/path) would become the base of every URL.
+    const target = req.url ?? '';
+    if (!target.startsWith('/')) {
+      let url: URL | undefined;
+      try {
+        url = /^https?:\/\//i.test(target) ? new URL(target) : undefined;
+      } catch {
+        url = undefined;
+      }
+      if (!url) return { status: 400, description: 'the request target must be a path' };
+      if (url.origin !== issuer.origin && !health) return misdirected;
+      req.url = `${url.pathname}${url.search}`;
     }
-    if (!url) return { status: 400, description: 'the request target must be a path' };
-    if (url.origin !== issuer.origin && !health) return misdirected(options.issuer);
-    req.url = `${url.pathname}${url.search}`;
-  }
 
-  const forwardedHost = options.trustProxy ? lastForwardedValue(req.headers['x-forwarded-host']) : undefined;
-  const host = normaliseHost(forwardedHost ?? req.headers.host ?? '', issuer.protocol);
-  if (host !== issuer.host && !health) return misdirected(options.issuer);
+    const forwardedHost = options.trustProxy ? lastForwardedValue(req.headers['x-forwarded-host']) : undefined;
+    const given = forwardedHost ?? req.headers.host ?? '';
+    // The exact issuer host is the common case: no parsing on the token path.
+    if (given !== issuer.host && normaliseHost(given, issuer.protocol) !== issuer.host && !health) return misdirected;
 
-  if (options.trustProxy) {
-    const proto = lastForwardedValue(req.headers['x-forwarded-proto'])?.toLowerCase();
-    // Plain http to an https issuer means the request bypassed the TLS proxy.
-    if (scheme === 'https' && proto !== 'https' && !health) {
-      return { status: 400, description: 'this server is reached over https through its proxy only (X-Forwarded-Proto: https)' };
+    if (options.trustProxy) {
+      const proto = lastForwardedValue(req.headers['x-forwarded-proto'])?.toLowerCase();
+      // Plain http to an https issuer means the request bypassed the TLS proxy.
+      if (scheme === 'https' && proto !== 'https' && !health) return notThroughProxy;
+      const ip = lastForwardedValue(req.headers['x-forwarded-for']);
+      for (const name of FORWARDED) delete req.headers[name];
+      req.headers['x-forwarded-proto'] = scheme;
+      if (ip) req.headers['x-forwarded-for'] = ip;
+    } else {
+      for (const name of FORWARDED) delete req.headers[name];
     }
-    const ip = lastForwardedValue(req.headers['x-forwarded-for']);
-    for (const name of FORWARDED) delete req.headers[name];
-    req.headers['x-forwarded-proto'] = scheme;
-    if (ip) req.headers['x-forwarded-for'] = ip;
-  } else {
-    for (const name of FORWARDED) delete req.headers[name];
-  }
-  req.headers.host = issuer.host;
-  return undefined;
+    req.headers.host = issuer.host;
+    return undefined;
+  };
 }
-
-const misdirected = (issuer: string): RefusedRequest => ({ status: 421, description: `this server answers only for ${issuer}` });
 
 /** Answers a refused request (JSON, as the request never reached a page). */
 export function answerRefused(res: ServerResponse, refused: RefusedRequest): void {
