@@ -2,7 +2,7 @@
 // C34 no account enumeration: the login form answers an unknown email
 // exactly as it answers a known email with a wrong password (and a disabled
 // account): same status, same headers, same body once the per-request values
-// (CSRF token, CSP nonce, interaction uid) and the echoed email are blanked,
+// (CSRF token, CSP nonce, interaction uid, request id) and the echoed email are blanked,
 // and the same latency (median within 20 % over 15 samples each; the server
 // runs a dummy argon2 verify for unknown emails).
 //
@@ -75,6 +75,11 @@ async function attempt(email: string, password: string): Promise<Attempt> {
   const headers: Record<string, string> = {};
   for (const [name, value] of response.headers) {
     if (name === 'date' || name === 'content-length') continue;
+    // Every answer carries its own request id: compared as present, not by value.
+    if (name === 'x-request-id') {
+      headers[name] = '{request-id}';
+      continue;
+    }
     headers[name] = nonce ? value.replaceAll(nonce, '{nonce}') : value;
   }
   return { status: response.status, headers, body, ms };
