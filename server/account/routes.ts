@@ -12,7 +12,7 @@ import { UserError } from '../errors.ts';
 import { formBody } from '../http/body.ts';
 import { csrfGuard, csrfToken, requireSameOrigin } from '../http/csrf.ts';
 import { pageContext } from '../interactions/context.ts';
-import { ACCOUNT_CLIENT_ID } from '../oidc/account-client.ts';
+import { ACCOUNT_CALLBACK_PATH, ACCOUNT_CLIENT_ID } from '../oidc/account-client.ts';
 import { mfaMandatory } from '../mfa/policy.ts';
 import { MfaError } from '../mfa/types.ts';
 import { parseWebAuthnResponse } from '../mfa/webauthn/response-json.ts';
@@ -21,19 +21,26 @@ import { handleCallback, redirectToSignIn, safeNext } from './sign-in.ts';
 
 const MESSAGES: Record<string, StringKey> = { removed: 'account.factorRemoved', forgotten: 'account.deviceForgotten' };
 
-export function accountRoutes(deps: AccountPageDependencies): Koa.Middleware {
-  const router = new Router({ prefix: '/account' });
+/**
+ * The /account router. Strict and case-sensitive: /ACCOUNT or /account/totp/
+ * is no route (404), never the page with another spelling's guards skipped.
+ * The guards are in each route's own chain, so they match exactly when the
+ * route does (C58). Its `stack` lists every route (the C58 test walks them).
+ */
+export function accountRouter(deps: AccountPageDependencies): Router {
+  const router = new Router({ sensitive: true, strict: true });
   const page = (ctx: Koa.Context) => pageContext(deps.config, ctx);
   const csrf = (s: AccountSession) => csrfToken(deps.csrfKey, `account:${s.sessionUid}`);
   // Set-ups (a TOTP secret, a WebAuthn challenge) belong to this session and this account.
   const setupKey = (s: AccountSession) => `account:${s.sessionUid}:${s.account.id}`;
   const session = (ctx: Koa.Context) => ctx.state.accountSession as AccountSession;
 
-  router.get('/callback', (ctx) => handleCallback(ctx));
-  router.get('/reauth', (ctx) => redirectToSignIn(deps, ctx, safeNext(ctx.query.next), true));
+  // The sign-in round trip: no session yet.
+  router.get(ACCOUNT_CALLBACK_PATH, (ctx) => handleCallback(deps, ctx));
+  router.get('/account/reauth', (ctx) => redirectToSignIn(deps, ctx, safeNext(ctx.query.next), true));
 
-  // Every other route: a signed-in session, no caching; POSTs same-origin with a CSRF token bound to the session.
-  router.use(async (ctx, next) => {
+  /** First in every other route: a signed-in session, no caching; POSTs same-origin with a CSRF token bound to the session. */
+  const signedIn: Koa.Middleware = async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
     if (ctx.method === 'POST') {
       await requireSameOrigin(deps.config.issuer)(ctx, async () => {});
@@ -44,7 +51,7 @@ export function accountRoutes(deps: AccountPageDependencies): Koa.Middleware {
     ctx.state.accountSession = current;
     if (ctx.method === 'POST') return csrfGuard(deps.csrfKey, () => `account:${current.sessionUid}`)(ctx, next);
     await next();
-  });
+  };
   /** Changes need a fresh factor: otherwise re-authenticate and come back to `back`. */
   const fresh = (back: string): Koa.Middleware => async (ctx, next) => {
     if (!session(ctx).fresh) return redirectToSignIn(deps, ctx, back, true);
@@ -77,7 +84,7 @@ export function accountRoutes(deps: AccountPageDependencies): Koa.Middleware {
     ctx.body = recoveryCodesPage(page(ctx), codes, { link: '/account' });
   };
 
-  router.get('/', async (ctx) => {
+  router.get('/account', signedIn, async (ctx) => {
     const done = typeof ctx.query.done === 'string' && Object.hasOwn(MESSAGES, ctx.query.done) ? MESSAGES[ctx.query.done] : undefined;
     await showOverview(ctx, { message: done && t(done) });
   });
@@ -90,8 +97,8 @@ export function accountRoutes(deps: AccountPageDependencies): Koa.Middleware {
     ctx.type = 'html';
     ctx.body = accountTotpPage(page(ctx), { action: '/account/totp', csrfToken: csrf(s), secret: setup.secret, qrSvg: setup.qrSvg, error });
   };
-  router.get('/totp', fresh('/account/totp'), (ctx) => showTotpSetup(ctx));
-  router.post('/totp', fresh('/account/totp'), async (ctx) => {
+  router.get('/account/totp', signedIn, fresh('/account/totp'), (ctx) => showTotpSetup(ctx));
+  router.post('/account/totp', signedIn, fresh('/account/totp'), async (ctx) => {
     const s = session(ctx);
     const body = ctx.request.body ?? {};
     const pending = await deps.setups.get(setupKey(s));
@@ -109,8 +116,8 @@ export function accountRoutes(deps: AccountPageDependencies): Koa.Middleware {
     ctx.type = 'html';
     ctx.body = accountKeyPage(page(ctx), { csrfToken: csrf(s), error, options: await deps.mfa.webauthn.registrationOptions(setupKey(s), s.account) });
   };
-  router.get('/security-keys', fresh('/account/security-keys'), (ctx) => showKeySetup(ctx));
-  router.post('/security-keys', fresh('/account/security-keys'), async (ctx) => {
+  router.get('/account/security-keys', signedIn, fresh('/account/security-keys'), (ctx) => showKeySetup(ctx));
+  router.post('/account/security-keys', signedIn, fresh('/account/security-keys'), async (ctx) => {
     const s = session(ctx);
     const body = ctx.request.body ?? {};
     try {
@@ -124,7 +131,7 @@ export function accountRoutes(deps: AccountPageDependencies): Koa.Middleware {
     }
   });
 
-  router.post('/factors/:id/remove', fresh('/account'), async (ctx) => {
+  router.post('/account/factors/:id/remove', signedIn, fresh('/account'), async (ctx) => {
     const s = session(ctx);
     // Where MFA is mandatory the last factor stays until another is added.
     const keepLast = mfaMandatory({ policy: deps.config.mfa.policy, account: s.account, client: { requireMfa: false } });
@@ -138,7 +145,7 @@ export function accountRoutes(deps: AccountPageDependencies): Koa.Middleware {
     back(ctx, 'removed');
   });
 
-  router.post('/recovery-codes', fresh('/account'), async (ctx) => {
+  router.post('/account/recovery-codes', signedIn, fresh('/account'), async (ctx) => {
     const s = session(ctx);
     if (!s.hasFactors) return back(ctx);
     const codes = await deps.mfa.recoveryCodes.regenerate(s.account.id);
@@ -147,13 +154,13 @@ export function accountRoutes(deps: AccountPageDependencies): Koa.Middleware {
   });
 
   // Forgetting a device only lowers trust: no fresh factor needed.
-  router.post('/devices/:id/forget', async (ctx) => {
+  router.post('/account/devices/:id/forget', signedIn, async (ctx) => {
     const s = session(ctx);
     if (!(await deps.mfa.trustedDevices.forget(s.account.id, ctx.params.id))) ctx.throw(404);
     back(ctx, 'forgotten');
   });
 
-  router.post('/password', fresh('/account'), async (ctx) => {
+  router.post('/account/password', signedIn, fresh('/account'), async (ctx) => {
     const s = session(ctx);
     try {
       await deps.accounts.setPassword(s.account.id, ctx.request.body?.new_password ?? '');
@@ -169,5 +176,7 @@ export function accountRoutes(deps: AccountPageDependencies): Koa.Middleware {
     ctx.body = passwordChangedPage(page(ctx));
   });
 
-  return router.routes() as unknown as Koa.Middleware;
+  return router;
 }
+
+export const accountRoutes = (deps: AccountPageDependencies): Koa.Middleware => accountRouter(deps).routes() as unknown as Koa.Middleware;

@@ -33,11 +33,17 @@ const ACTIONS: Record<string, [Step, Handler]> = {
   consent: ['consent', (deps, ctx, flow) => grantConsent(deps, ctx, flow.details)],
 };
 
-export function interactionRoutes(deps: InteractionDependencies): Koa.Middleware {
-  const router = new Router({ prefix: INTERACTION_PATH });
+/**
+ * The sign-in router. Strict and case-sensitive (/INTERACTION/:uid or a
+ * trailing slash is no route: 404), with the guards in each route's own
+ * chain, so they match exactly when the route does (C58). Its `stack` lists
+ * every route (the C58 test walks them).
+ */
+export function interactionRouter(deps: InteractionDependencies): Router {
+  const router = new Router({ prefix: INTERACTION_PATH, sensitive: true, strict: true });
 
   // An expired or foreign interaction is a user-facing 400, not a 500.
-  router.use(async (ctx, next) => {
+  const userErrors: Koa.Middleware = async (ctx, next) => {
     try {
       await next();
     } catch (error) {
@@ -45,11 +51,11 @@ export function interactionRoutes(deps: InteractionDependencies): Koa.Middleware
       if (error instanceof StepNotAllowedError) ctx.throw(403, t('error.step_not_allowed'));
       throw error;
     }
-  });
+  };
   // Every form: same origin, a parsed body, and a CSRF token bound to this interaction.
-  router.post('/:uid/*action', requireSameOrigin(deps.config.issuer), formBody(), csrfGuard(deps.csrfKey, (ctx) => ctx.params.uid));
+  const form: Koa.Middleware[] = [userErrors, requireSameOrigin(deps.config.issuer), formBody(), csrfGuard(deps.csrfKey, (ctx) => ctx.params.uid)];
 
-  router.get('/:uid', async (ctx) => {
+  router.get('/:uid', userErrors, async (ctx) => {
     const flow = await loadFlow(deps, ctx);
     ctx.set('Cache-Control', 'no-store');
     switch (flow.step) {
@@ -67,14 +73,14 @@ export function interactionRoutes(deps: InteractionDependencies): Koa.Middleware
     }
   });
 
-  router.post('/:uid/abort', async (ctx) => {
+  router.post('/:uid/abort', ...form, async (ctx) => {
     await loadFlow(deps, ctx);
     await deps.progress.clear(ctx.params.uid);
     await finishStep(deps, ctx, { error: 'access_denied', error_description: 'End-User aborted interaction' });
   });
 
   for (const [action, [step, handler]] of Object.entries(ACTIONS)) {
-    router.post(`/:uid/${action}`, async (ctx) => {
+    router.post(`/:uid/${action}`, ...form, async (ctx) => {
       const flow = await loadFlow(deps, ctx);
       assertStep(flow.state, step);
       ctx.set('Cache-Control', 'no-store');
@@ -82,5 +88,7 @@ export function interactionRoutes(deps: InteractionDependencies): Koa.Middleware
     });
   }
 
-  return router.routes() as unknown as Koa.Middleware;
+  return router;
 }
+
+export const interactionRoutes = (deps: InteractionDependencies): Koa.Middleware => interactionRouter(deps).routes() as unknown as Koa.Middleware;
