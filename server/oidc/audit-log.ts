@@ -3,12 +3,14 @@
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { requestIdOf } from '../http/request-id.ts';
 
 const who = (ctx: KoaContextWithOIDC | undefined) => ({
   client_id: ctx?.oidc?.client?.clientId,
   account_id: ctx?.oidc?.session?.accountId ?? ctx?.oidc?.entities?.Account?.accountId,
   route: ctx?.oidc?.route,
   ip: ctx?.ip,
+  request_id: requestIdOf(ctx?.req),
 });
 
 const errorFields = (error: Error & { error?: string; error_description?: string }) => ({

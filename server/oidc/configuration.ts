@@ -8,6 +8,7 @@ import type { ClientLookup } from '../clients/types.ts';
 import type { Config } from '../config/index.ts';
 import type { Adapter } from '../adapters/index.ts';
 import { CLIENT_AUTH_METHODS, enabledJWA } from './algorithms.ts';
+import { clientBasedCors } from './client-cors.ts';
 import { CLAIMS, createFindAccount } from './find-account.ts';
 import { buildInteractionPolicy } from './interaction-policy.ts';
 import { ACR_VALUES } from '../mfa/policy.ts';
@@ -56,6 +57,11 @@ export function buildConfiguration(deps: OidcDependencies, jwks: JWK[], clients:
     responseTypes: ['code', 'none'],
     // Discovery's acr_values_supported; the sign-in sets acr to one of them.
     acrValues: ACR_VALUES,
+    // redirect_uri is always required (OpenID Connect Core 3.1.2.1), even for
+    // a client with one registered URI. oidc-provider's default guesses it,
+    // and its guess crashes on /auth/<uid> without cookies (a bare 500).
+    allowOmittingSingleRegisteredRedirectUri: false,
+    clientBasedCORS: clientBasedCors,
     // PKCE (S256 only in oidc-provider 9) for every client, not just public ones.
     pkce: { required: () => true },
     clientAuthMethods: CLIENT_AUTH_METHODS as ClientAuthMethod[],

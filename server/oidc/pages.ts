@@ -9,8 +9,12 @@ import { t } from '../../views/strings.ts';
 
 type Ctx = KoaContextWithOIDC;
 
+/** A page's branding and CSP nonce inside oidc-provider (its ctx.state is not the app's). */
+export const providerPageContext = (config: Config, ctx: Pick<Ctx, 'req'>): PageContext =>
+  ({ productName: config.productName, brandColor: config.brandColor, nonce: nonceOf(ctx.req) });
+
 export function providerPages(config: Config) {
-  const page = (ctx: Ctx): PageContext => ({ productName: config.productName, brandColor: config.brandColor, nonce: nonceOf(ctx.req) });
+  const page = (ctx: Ctx): PageContext => providerPageContext(config, ctx);
   return {
     async renderError(ctx: Ctx, out: ErrorOut) {
       // A forged or stale logout confirmation is a CSRF refusal like our own forms' (403).

@@ -5,6 +5,7 @@
 // the token path is a Map get (through an adapter, oidc-provider hashes the
 // client's metadata on every request).
 import { createHash } from 'node:crypto';
+import type Koa from 'koa';
 import Provider from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Logger } from 'pino';
@@ -12,7 +13,10 @@ import type { Client } from '../clients/types.ts';
 import { toClientMetadata } from './client-metadata.ts';
 import { accountClientMetadata } from './account-client.ts';
 import { buildConfiguration, type OidcDependencies } from './configuration.ts';
+import { errorPages } from '../http/error-pages.ts';
 import { nonceInlineScripts } from '../http/nonce-inline-scripts.ts';
+import { requestIdOf } from '../http/request-id.ts';
+import { providerPageContext } from './pages.ts';
 import { attachAuditLog } from './audit-log.ts';
 import { rfc6749ErrorCodes } from './error-codes.ts';
 import { jwtAccessTokenEndpoints, REVOKED_JWT_MODEL } from './jwt-access-tokens.ts';
@@ -91,6 +95,11 @@ export class ProviderHost {
     useHashedClientSecrets(provider, this.#options.clients, this.#options.secretHashKey);
     useAtomicReplayDetection(provider, this.#options.adapterFactory('ReplayDetection'));
     attachAuditLog(provider, logger);
+    // Whatever escapes oidc-provider's own error handling (an exception in it)
+    // is logged with the request id, never to stderr, and answered with our
+    // error page or JSON, never Koa's bare text 500. Outermost, so first.
+    (provider as unknown as Koa).on('error', (error: Error, ctx?: Koa.Context) => logger.error({ err: error, path: ctx?.path, request_id: requestIdOf(ctx?.req) }, 'request failed'));
+    provider.use(errorPages((ctx) => providerPageContext(config, ctx)));
     provider.use(nonceInlineScripts());
     provider.use(rfc6749ErrorCodes());
     provider.use(jwtAccessTokenEndpoints({
