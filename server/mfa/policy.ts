@@ -77,22 +77,64 @@ export function secondFactorRequired(input: MfaInputs): boolean {
   return mfaMandatory(input);
 }
 
-/** Must the user have a factor at all (enrolment inside sign-in when missing)? */
 /**
- * Does the authorization request ask for ACR_MFA, in acr_values or as the
- * ID token's requested acr (claims parameter)? Latchkey then treats MFA as
- * mandatory for that request: a user without a factor sets one up.
+ * Does the authorization request ask for ACR_MFA? In acr_values, or as the
+ * acr claim of the claims parameter (id_token or userinfo member, `value` or
+ * `values`), essential or not: acr_values is itself a voluntary acr request
+ * (OIDC Core 3.1.2.1; oidc-provider turns it into one), so both read alike.
+ * Latchkey then treats MFA as mandatory for that request: a user without a
+ * factor sets one up, a password-only session steps up.
  */
 export function requestsMfa(params: { acr_values?: unknown; claims?: unknown }): boolean {
   if (typeof params.acr_values === 'string' && params.acr_values.split(' ').includes(ACR_MFA)) return true;
-  if (typeof params.claims !== 'string') return false;
-  try {
-    const acr = JSON.parse(params.claims)?.id_token?.acr;
-    return acr?.value === ACR_MFA || (Array.isArray(acr?.values) && acr.values.includes(ACR_MFA));
-  } catch {
-    return false;
-  }
+  return acrRequests(params.claims).some((acr) => acr.value === ACR_MFA || (Array.isArray(acr.values) && acr.values.includes(ACR_MFA)));
 }
 
+interface AcrRequest {
+  essential?: unknown;
+  value?: unknown;
+  values?: unknown;
+}
+
+/** The acr requests of a claims parameter (OIDC Core 5.5.1); none when it is not JSON (oidc-provider refuses it first). */
+function acrRequests(claims: unknown): AcrRequest[] {
+  if (typeof claims !== 'string') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(claims);
+  } catch {
+    return [];
+  }
+  return acrMembers(parsed).flatMap(([, acr]) => (typeof acr === 'object' && acr !== null ? [acr as AcrRequest] : []));
+}
+
+const acrMembers = (claims: unknown): [string, unknown][] =>
+  (['id_token', 'userinfo'] as const).map((member) => [member, (claims as Record<string, Record<string, unknown> | undefined> | null)?.[member]?.acr]);
+
+const isStringArray = (value: unknown): boolean => Array.isArray(value) && value.every((v) => typeof v === 'string');
+
+function acrProblem(acr: unknown): string | undefined {
+  if (acr === undefined || acr === null) return undefined;
+  if (typeof acr !== 'object' || Array.isArray(acr)) return 'must be null or an object';
+  const { essential, value, values } = acr as AcrRequest;
+  if (essential !== undefined && typeof essential !== 'boolean') return 'essential must be a boolean';
+  if (value !== undefined && typeof value !== 'string') return 'value must be a string';
+  if (values !== undefined && !isStringArray(values)) return 'values must be an array of strings';
+  return undefined;
+}
+
+/**
+ * Why a parsed claims parameter's acr requests are malformed, if they are. A
+ * malformed request is refused (invalid_request), never read as "no MFA".
+ */
+export function acrRequestProblem(claims: unknown): string | undefined {
+  for (const [member, acr] of acrMembers(claims)) {
+    const problem = acrProblem(acr);
+    if (problem) return `claims.${member}.acr ${problem}`;
+  }
+  return undefined;
+}
+
+/** Must the user have a factor at all (enrolment inside sign-in when missing)? */
 export const mfaMandatory = (input: { policy: MfaInputs['policy']; account: { requireMfa: boolean }; client: { requireMfa: boolean } }): boolean =>
   input.policy === 'required' || input.client.requireMfa || input.account.requireMfa;

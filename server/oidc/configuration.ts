@@ -10,6 +10,7 @@ import type { Adapter } from '../adapters/index.ts';
 import { CLIENT_AUTH_METHODS, enabledJWA } from './algorithms.ts';
 import { clientBasedCors } from './client-cors.ts';
 import { CLAIMS, createFindAccount } from './find-account.ts';
+import { assertClaimsParameter } from './claims-parameter.ts';
 import { buildInteractionPolicy } from './interaction-policy.ts';
 import { ACR_VALUES } from '../mfa/policy.ts';
 import { signInClientSettings } from './account-client.ts';
@@ -90,6 +91,10 @@ export function buildConfiguration(deps: OidcDependencies, jwks: JWK[], clients:
       revocation: { enabled: true, allowedPolicy: policies.revocationAllowed },
       resourceIndicators: resourceIndicators(deps.apis, deps.clients),
       rpInitiatedLogout: { enabled: true, logoutSource: pages.logoutSource, postLogoutSuccessSource: pages.postLogoutSuccessSource },
+      // The claims parameter (OIDC Core 5.5): single claims beyond the scopes
+      // (the user consents to them like to scopes), and acr requests; one for
+      // urn:latchkey:acr:mfa is a step-up like acr_values (interaction-policy.ts).
+      claimsParameter: { enabled: true, assertClaimsParameter },
       // DPoP stays on (oidc-provider's default): sender-constrained tokens for clients that want them.
       dPoP: { enabled: true },
     },

@@ -5,9 +5,12 @@
 // - a session whose account was disabled, deleted or signed out everywhere
 //   since (findAccount no longer returns it, but the session still names it);
 // - a session without the second factor that the account, the client, the
-//   global policy or the request (acr) requires (step-up: the interaction
-//   asks for that factor only).
-import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+//   global policy or the request (acr_values or the claims parameter, see
+//   requestsMfa) requires (step-up: the interaction asks for that factor only).
+// And one change to oidc-provider's own checks: an essential acr (claims
+// parameter) that a sign-in just made in this request did not reach fails the
+// request instead of asking for yet another sign-in.
+import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Account } from '../accounts/types.ts';
 import { requestsMfa, satisfiesMfa, secondFactorRequired } from '../mfa/policy.ts';
 
@@ -51,5 +54,20 @@ export function buildInteractionPolicy(sessionAbsoluteSeconds: number, mfa: MfaP
       return required && !satisfiesMfa(session, clientSettings) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
     }),
   );
+  for (const reason of ['essential_acr', 'essential_acrs']) {
+    // oidc-provider asks for a sign-in while the session's acr is not one an
+    // essential acr request names. MFA is reached by the step-up above (the
+    // state machine lets these reasons step up when requestsMfa); what no
+    // sign-in can give (acr pwd for a user with a factor, an unknown acr)
+    // would ask again after every sign-in. OIDC Core 5.5.1.1: a failed
+    // authentication, answered to the client.
+    const check = login.checks.get(reason)!;
+    const unmet = check.check;
+    check.check = async (ctx) => {
+      if (!(await unmet(ctx))) return Check.NO_NEED_TO_PROMPT;
+      if (ctx.oidc.result?.login) throw new errors.UnmetAuthenticationRequirements('the requested acr could not be obtained');
+      return Check.REQUEST_PROMPT;
+    };
+  }
   return policy;
 }

@@ -1,6 +1,6 @@
 import test from 'ava';
 import {
-  ACR_MFA, ACR_PASSWORD, mfaMandatory, passkeyOnly, passwordOnly, passwordOnTrustedDevice, provedPossession,
+  ACR_MFA, ACR_PASSWORD, acrRequestProblem, mfaMandatory, passkeyOnly, passwordOnly, passwordOnTrustedDevice, provedPossession,
   requestsMfa, satisfiesMfa, secondFactorRequired, withSecondFactor,
 } from '../../server/mfa/policy.ts';
 
@@ -42,11 +42,31 @@ test('a remembered device satisfies MFA unless the client turned trusted devices
 });
 
 test('a request asks for MFA through acr_values or the claims parameter', (t) => {
+  const claims = (value: unknown) => ({ claims: JSON.stringify(value) });
   t.true(requestsMfa({ acr_values: `${ACR_PASSWORD} ${ACR_MFA}` }));
   t.false(requestsMfa({ acr_values: ACR_PASSWORD }));
-  t.true(requestsMfa({ claims: JSON.stringify({ id_token: { acr: { essential: true, value: ACR_MFA } } }) }));
-  t.true(requestsMfa({ claims: JSON.stringify({ id_token: { acr: { values: [ACR_MFA] } } }) }));
-  t.false(requestsMfa({ claims: JSON.stringify({ userinfo: { acr: { value: ACR_MFA } } }) }));
+  t.true(requestsMfa(claims({ id_token: { acr: { essential: true, value: ACR_MFA } } })));
+  t.true(requestsMfa(claims({ id_token: { acr: { essential: true, values: [ACR_PASSWORD, ACR_MFA] } } })));
+  // The userinfo member asks as much as the id_token one; a voluntary request as much as acr_values.
+  t.true(requestsMfa(claims({ userinfo: { acr: { essential: true, value: ACR_MFA } } })));
+  t.true(requestsMfa(claims({ id_token: { acr: { values: [ACR_MFA] } } })));
+  t.true(requestsMfa(claims({ userinfo: { acr: { value: ACR_MFA } } })));
+  // acr_values=pwd next to it takes nothing away.
+  t.true(requestsMfa({ acr_values: ACR_PASSWORD, ...claims({ id_token: { acr: { essential: true, value: ACR_MFA } } }) }));
+  t.false(requestsMfa(claims({ id_token: { acr: { essential: true, value: ACR_PASSWORD } }, userinfo: { email: null } })));
+  t.false(requestsMfa(claims({ id_token: { acr: null } })));
   t.false(requestsMfa({ claims: '{not json' }));
+  t.false(requestsMfa({ claims: 'null' }));
   t.false(requestsMfa({}));
+});
+
+test('a malformed acr request in the claims parameter is named, a well-formed one passes', (t) => {
+  t.is(acrRequestProblem({ id_token: { acr: { essential: true, values: [ACR_MFA] } }, userinfo: { acr: null, email: null } }), undefined);
+  t.is(acrRequestProblem({}), undefined);
+  t.is(acrRequestProblem({ id_token: { acr: 'x' } }), 'claims.id_token.acr must be null or an object');
+  t.is(acrRequestProblem({ userinfo: { acr: [ACR_MFA] } }), 'claims.userinfo.acr must be null or an object');
+  t.is(acrRequestProblem({ id_token: { acr: { values: ACR_MFA } } }), 'claims.id_token.acr values must be an array of strings');
+  t.is(acrRequestProblem({ id_token: { acr: { values: [ACR_MFA, 1] } } }), 'claims.id_token.acr values must be an array of strings');
+  t.is(acrRequestProblem({ userinfo: { acr: { value: 1 } } }), 'claims.userinfo.acr value must be a string');
+  t.is(acrRequestProblem({ id_token: { acr: { essential: 'true', value: ACR_MFA } } }), 'claims.id_token.acr essential must be a boolean');
 });
