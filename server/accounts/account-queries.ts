@@ -1,8 +1,10 @@
-// SQL for the `accounts` table. Emails are stored as typed; uniqueness and
-// lookups are case-insensitive (index on lower(email)).
+// SQL for the `accounts` table. Emails are stored as typed (`email`, shown)
+// and canonical (`email_canonical`, unique): lookups and uniqueness compare
+// canonicalEmail(), computed here rather than by the database's locale.
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/database.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
+import { canonicalEmail } from './email.ts';
 import type { Account } from './types.ts';
 import { isStorableText, isUuid } from '../db/text.ts';
 
@@ -56,8 +58,8 @@ export function toAccount({ passwordHash: _hash, ...account }: AccountRecord): A
 export async function insertAccount(db: Queryable, account: NewAccountRecord): Promise<Account> {
   try {
     const { rows } = await db.query<AccountRow>(
-      `INSERT INTO accounts (id, email, email_verified, name, password_hash) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
-      [randomUUID(), account.email, account.emailVerified, account.name, account.passwordHash],
+      `INSERT INTO accounts (id, email, email_canonical, email_verified, name, password_hash) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+      [randomUUID(), account.email, canonicalEmail(account.email), account.emailVerified, account.name, account.passwordHash],
     );
     return toAccount(toRecord(rows[0]));
   } catch (error) {
@@ -72,9 +74,11 @@ export async function findAccountById(db: Queryable, id: string): Promise<Accoun
   return rows[0] && toRecord(rows[0]);
 }
 
+/** The account whose address is `email` in any spelling canonicalEmail() folds together. */
 export async function findAccountByEmail(db: Queryable, email: string): Promise<AccountRecord | undefined> {
-  if (!isStorableText(email)) return undefined;
-  const { rows } = await db.query<AccountRow>(`SELECT ${COLUMNS} FROM accounts WHERE lower(email) = lower($1)`, [email]);
+  const canonical = canonicalEmail(email);
+  if (!isStorableText(canonical)) return undefined;
+  const { rows } = await db.query<AccountRow>(`SELECT ${COLUMNS} FROM accounts WHERE email_canonical = $1`, [canonical]);
   return rows[0] && toRecord(rows[0]);
 }
 

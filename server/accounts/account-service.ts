@@ -15,6 +15,7 @@ export interface AccountService extends PasswordAuthenticator, AccountLookup {
   /** Server start: prepares the dummy hash so the first unknown-email sign-in is not faster or slower. */
   warmUp(): Promise<void>;
   create(account: NewAccount): Promise<Account>;
+  /** Any spelling of the address that canonicalEmail() folds to the stored one finds the account. */
   findByEmail(email: string): Promise<Account | undefined>;
   list(): Promise<Account[]>;
   setPassword(id: string, password: string): Promise<void>;
@@ -61,7 +62,7 @@ export function createAccountService(db: Database, config: Config): AccountServi
     },
 
     async authenticate(email, password) {
-      const record = await findAccountByEmail(db, email.trim());
+      const record = await findAccountByEmail(db, email);
       // Same argon2 work whether the account is unknown, disabled or the password wrong.
       if (!record) return hasher.verifyDummy(password).then(() => undefined);
       const valid = await hasher.verifyPassword(record.passwordHash, password);
@@ -81,7 +82,7 @@ export function createAccountService(db: Database, config: Config): AccountServi
     },
 
     async findByEmail(email) {
-      const record = await findAccountByEmail(db, email.trim());
+      const record = await findAccountByEmail(db, email);
       return record && toAccount(record);
     },
 

@@ -15,6 +15,8 @@ export interface Keyring {
   cookies: string[];
   /** Keys CSRF tokens. */
   csrf: Buffer;
+  /** Keys the hashes of emails in sign-in throttle keys and the known-browser cookie. */
+  throttle: Buffer;
 }
 
 export const MASTER_KEY_FILE = 'master.key';
@@ -49,5 +51,6 @@ export function buildKeyring(master: Buffer, config: Config): Keyring {
     secretHash: deriveKey(master, 'client-secret-hash'),
     cookies: config.cookieSecrets ?? [deriveKey(master, 'cookies').toString('base64url')],
     csrf: deriveKey(master, 'csrf'),
+    throttle: deriveKey(master, 'throttle'),
   };
 }

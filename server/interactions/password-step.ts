@@ -36,7 +36,7 @@ export async function renderPasswordStep(deps: InteractionDependencies, ctx: Koa
 
 /** Has this browser signed in to the account before, or does it hold a remembered device of it? */
 async function knownBrowser(deps: InteractionDependencies, ctx: Koa.Context, email: string): Promise<boolean> {
-  if (isKnownBrowser(ctx, deps.config.https, email)) return true;
+  if (isKnownBrowser(ctx, deps.config.https, deps.mfa.throttle.emailKey(email))) return true;
   const tokens = readDeviceTokens(ctx, deps.config.https);
   if (tokens.length === 0) return false;
   const [accountIds, account] = await Promise.all([deps.mfa.trustedDevices.accountIdsFor(tokens), deps.accounts.findByEmail(email)]);
@@ -57,7 +57,7 @@ export async function submitPasswordStep(deps: InteractionDependencies, ctx: Koa
       return await renderPasswordStep(deps, ctx, flow, { email, error: t('login.invalid') });
     }
     await throttle.passwordSucceeded(email, ctx.ip, known);
-    rememberKnownBrowser(ctx, deps.config.https, email);
+    rememberKnownBrowser(ctx, deps.config.https, throttle.emailKey(email));
     await afterPassword(deps, ctx, flow, account);
   } catch (error) {
     if (!(error instanceof ThrottledError)) throw error;

@@ -27,7 +27,7 @@ export interface MfaServices {
 
 export interface MfaServicesOptions {
   db: Database;
-  keyring: Pick<Keyring, 'encryption' | 'secretHash'>;
+  keyring: Pick<Keyring, 'encryption' | 'secretHash' | 'throttle'>;
   config: Pick<Config, 'issuer' | 'productName' | 'redisKeyPrefix'>;
   adapterFactory: AdapterFactory;
   /** Shared throttle counts across processes; in-process counts without it. */
@@ -55,7 +55,7 @@ export function createMfaServices({ db, keyring, config, adapterFactory, redis, 
     recoveryCodes: createRecoveryCodes({ db, hashKey }),
     trustedDevices: createTrustedDevices({ db, hashKey }),
     factors: createFactorDirectory(db),
-    throttle: createSignInThrottle({ redis, keyPrefix: config.redisKeyPrefix, logger, limits: throttleLimits }),
+    throttle: createSignInThrottle({ redis, keyPrefix: config.redisKeyPrefix, emailHashKey: keyring.throttle, logger, limits: throttleLimits }),
   };
 }
 

@@ -157,6 +157,12 @@ export class ThrottledError extends Error {
  */
 export interface SignInThrottle {
   /**
+   * What the account limits count an email under: a keyed hash of its
+   * canonical form (canonicalEmail), so every spelling that finds the account
+   * shares one count. The known-browser cookie lists these too.
+   */
+  emailKey(email: string): string;
+  /**
    * Limits: per IP, per account+IP, and per account from all IPs.
    * `knownBrowser`: the browser has signed in to this account before (or
    * holds a remembered device of it), so the all-IPs account limit, the one

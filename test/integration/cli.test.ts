@@ -75,7 +75,7 @@ test.after.always(async () => {
 const state: { webId?: string; webSecret?: string; userId?: string } = {};
 
 test.serial('migrate applies the schema, then is up to date', async (t) => {
-  t.deepEqual(await json(['migrate']), { applied: [{ version: 1, name: 'init' }, { version: 2, name: 'account_sessions_revoked_at' }, { version: 3, name: 'client_id_token_alg' }, { version: 4, name: 'signing_key_activation' }, { version: 5, name: 'mfa' }] });
+  t.deepEqual(await json(['migrate']), { applied: [{ version: 1, name: 'init' }, { version: 2, name: 'account_sessions_revoked_at' }, { version: 3, name: 'client_id_token_alg' }, { version: 4, name: 'signing_key_activation' }, { version: 5, name: 'mfa' }, { version: 6, name: 'account_email_canonical' }] });
   const again = await latchkey(['migrate']);
   t.is(again.code, 0);
   t.regex(again.stdout, /up to date/);
@@ -189,6 +189,7 @@ test.serial('users create / list / show / disable / enable / set-password / dele
   t.regex(stored, /^\$argon2id\$/);
   t.deepEqual(await json(['users', 'show', 'ann@example.com']), { ...user, factors: [] });
   t.deepEqual(await json(['users', 'show', user.id]), { ...user, factors: [] });
+  t.deepEqual(await json(['users', 'show', 'ＡＮＮ@EXAMPLE.COM']), { ...user, factors: [] }, 'C56: any spelling of the address');
   t.deepEqual((await json(['users', 'list'])).users.map((u: any) => u.id), [user.id]);
   t.true((await json(['users', 'disable', 'ann@example.com'])).disabled);
   t.false((await json(['users', 'enable', user.id])).disabled);
@@ -196,6 +197,7 @@ test.serial('users create / list / show / disable / enable / set-password / dele
   t.not((await query('SELECT password_hash FROM accounts'))[0].password_hash, stored);
 
   await fails(t, ['users', 'create', '--email', 'ann@EXAMPLE.com', '--name', 'Dup', '--password-stdin'], /^latchkey: an account with this email already exists\n$/, 'another good passphrase\n');
+  await fails(t, ['users', 'create', '--email', 'ａnn@example.com', '--name', 'Dup', '--password-stdin'], /^latchkey: an account with this email already exists\n$/, 'another good passphrase\n');
   await fails(t, ['users', 'create', '--email', 'bo@example.com', '--name', 'Bo'], /use --password-stdin/);
   await fails(t, ['users', 'create', '--email', 'bo@example.com', '--name', 'Bo', '--password-stdin'], /too common/, 'password123\n');
   await fails(t, ['users', 'set-password', 'ann@example.com'], /use --password-stdin/);

@@ -4,6 +4,7 @@
 // security checklist asks for (C39), trusted devices, the factor directory,
 // and throttle counts shared between processes.
 import test, { type ExecutionContext } from 'ava';
+import { createHash } from 'node:crypto';
 import { generate } from 'otplib';
 import { pino } from 'pino';
 import { createAdapterFactory } from '../../server/adapters/index.ts';
@@ -20,7 +21,7 @@ import { openAccountDatabase, type AccountDatabase } from '../helpers/account-da
 const ORIGIN = 'https://login.example.com';
 const RP_ID = 'login.example.com';
 const master = Buffer.alloc(32, 3);
-const keyring = { encryption: deriveKey(master, 'encryption'), secretHash: deriveKey(master, 'client-secret-hash') };
+const keyring = { encryption: deriveKey(master, 'encryption'), secretHash: deriveKey(master, 'client-secret-hash'), throttle: deriveKey(master, 'throttle') };
 const logger = pino({ level: 'silent' });
 const redis = connectRedis(TEST_REDIS_URL);
 const prefix = uniqueRedisPrefix();
@@ -396,8 +397,8 @@ test('factor directory: two concurrent removals of the last two factors with kee
 
 test('throttle over Redis: two server processes share the counts', async (t) => {
   const keyPrefix = uniqueRedisPrefix();
-  const first = createSignInThrottle({ redis, keyPrefix, logger });
-  const second = createSignInThrottle({ redis, keyPrefix, logger });
+  const first = createSignInThrottle({ redis, keyPrefix, emailHashKey: keyring.throttle, logger });
+  const second = createSignInThrottle({ redis, keyPrefix, emailHashKey: keyring.throttle, logger });
   try {
     // Attempts are counted before the password is checked: 5 per account and IP pass, the 6th starts a block.
     for (let i = 0; i < 3; i++) await first.passwordAttempt('Ann@Example.com', '192.0.2.1');
@@ -413,6 +414,10 @@ test('throttle over Redis: two server processes share the counts', async (t) => 
     t.true(keys.length > 0);
     t.true(keys.every((k) => k.startsWith(`${keyPrefix}throttle:`)), keys.join());
     t.false(keys.some((k) => /ann|example/i.test(k)), keys.join());
+    // Nor a plain hash of it: the email part is keyed (a dump cannot be matched against a list of addresses).
+    const plain = createHash('sha256').update('ann@example.com').digest('hex');
+    t.false(keys.some((k) => k.includes(plain) || k.includes(plain.slice(0, 32))), keys.join());
+    t.true(keys.some((k) => k.includes(first.emailKey('ann@example.com'))), keys.join());
     await second.passwordSucceeded('ann@example.com', '192.0.2.1');
     await t.notThrowsAsync(first.passwordAttempt('ann@example.com', '192.0.2.1'));
   } finally {

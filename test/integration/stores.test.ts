@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAccountService } from '../../server/accounts/account-service.ts';
-import { findAccountByEmail, findAccountById, insertAccount, listAccounts, setDisabled } from '../../server/accounts/account-queries.ts';
+import { deleteAccount, findAccountByEmail, findAccountById, insertAccount, listAccounts, setDisabled } from '../../server/accounts/account-queries.ts';
 import { deleteApi, findApi, findApiById, findApiByIdentifier, insertApi, listApis } from '../../server/apis/api-queries.ts';
 import { deleteClient, findClientById, insertClient, listClientIdsForApi, listClients, setClientSecret } from '../../server/clients/client-queries.ts';
 import type { NewClient } from '../../server/clients/types.ts';
@@ -55,7 +55,7 @@ for (const [name, open] of Object.entries(backends)) {
   test.after.always(async () => { await backend?.close(); });
 
   test.serial(`${name}: migrate applies once and is idempotent`, async (t) => {
-    t.deepEqual((await migrate(db())).map((m) => m.version), [1, 2, 3, 4, 5]);
+    t.deepEqual((await migrate(db())).map((m) => m.version), [1, 2, 3, 4, 5, 6]);
     t.deepEqual(await migrate(db()), []);
   });
 
@@ -149,6 +149,19 @@ for (const [name, open] of Object.entries(backends)) {
     t.is(await findAccountById(db(), 'not-a-uuid'), undefined);
     t.true((await setDisabled(db(), account.id, true)).disabled);
     t.deepEqual((await listAccounts(db())).map((a) => a.email), ['Ann@Example.com']);
+  });
+
+  test.serial(`${name}: C56: accounts are found and kept unique by canonicalEmail, whatever the database's locale`, async (t) => {
+    const ibis = await insertAccount(db(), { email: 'ibis@example.com', name: null, emailVerified: false, passwordHash: 'h' });
+    const strasse = await insertAccount(db(), { email: 'Straße@Example.com', name: null, emailVerified: false, passwordHash: 'h' });
+    for (const spelling of ['İbis@example.com', 'IBIS@EXAMPLE.COM', 'ıbis@example.com']) t.is((await findAccountByEmail(db(), spelling))?.id, ibis.id, spelling);
+    for (const spelling of ['strasse@example.com', 'STRASSE@example.com', 'STRAẞE@example.com']) t.is((await findAccountByEmail(db(), spelling))?.id, strasse.id, spelling);
+    for (const email of ['İBIS@example.com', 'strasse@EXAMPLE.com']) {
+      const duplicate = await t.throwsAsync(insertAccount(db(), { email, name: null, emailVerified: false, passwordHash: 'h' }));
+      t.true(duplicate instanceof ConflictError, email);
+    }
+    t.is(await findAccountByEmail(db(), 'ibis\u0000@example.com'), undefined);
+    for (const { id } of [ibis, strasse]) t.true(await deleteAccount(db(), id));
   });
 
   test.serial(`${name}: account service applies the policy and authenticates`, async (t) => {

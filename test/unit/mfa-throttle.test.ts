@@ -1,20 +1,24 @@
 // Sign-in attempt limits on the in-process store: an attempt counts before
 // its answer is checked and a right answer gives it back, so N failures use
 // the allowance and the next attempt starts a block; blocks double and stop at
-// a cap; the known-browser exemption; resets on success. (Shared counts over Redis: test/integration/mfa-stores.test.ts.)
+// a cap; the known-browser exemption; resets on success; email keys are keyed
+// hashes of the canonical address. (Shared counts over Redis: test/integration/mfa-stores.test.ts.)
 import test from 'ava';
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { createSignInThrottle, emailKey, ipKey } from '../../server/mfa/throttle/sign-in-throttle.ts';
+import { createSignInThrottle, ipKey } from '../../server/mfa/throttle/sign-in-throttle.ts';
 import { blockSeconds, DEFAULT_LIMITS, type ThrottleLimits } from '../../server/mfa/throttle/limits.ts';
 import { ThrottledError, type SignInThrottle } from '../../server/mfa/types.ts';
 
 interface LogLine { level: number; msg: string; limiter?: string; remaining?: number; retryAfterSeconds?: number; ip?: string }
 
-function throttle(limits: Partial<ThrottleLimits> = {}) {
+const EMAIL_HASH_KEY = Buffer.alloc(32, 7);
+
+function throttle(limits: Partial<ThrottleLimits> = {}, emailHashKey = EMAIL_HASH_KEY) {
   const lines: LogLine[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(JSON.parse(line)); } });
-  return { throttle: createSignInThrottle({ keyPrefix: 'test:', logger, limits }), lines };
+  return { throttle: createSignInThrottle({ keyPrefix: 'test:', emailHashKey, logger, limits }), lines };
 }
 
 /** The ThrottledError a call throws, or undefined when it does not throw. */
@@ -64,8 +68,28 @@ test('the email is normalised: case, spaces and Unicode forms share one count', 
   await wrongPassword(th, 'Ann@Example.com', '192.0.2.1');
   await wrongPassword(th, '  ann@example.COM ', '192.0.2.1');
   t.truthy(await wrongPassword(th, 'ａｎｎ@example.com', '192.0.2.1')); // fullwidth, NFKC folds it
-  t.is(emailKey(' ANN@example.com'), emailKey('ann@example.com'));
-  t.regex(emailKey('ann@example.com'), /^[0-9a-f]{64}$/);
+  t.is(th.emailKey(' ANN@example.com'), th.emailKey('ann@example.com'));
+  t.regex(th.emailKey('ann@example.com'), /^[0-9a-f]{64}$/);
+});
+
+test('C56: the email key is the canonical address (İ, ı, ß, ſ, Kelvin sign, ligatures), so such spellings share one count', async (t) => {
+  const { throttle: th } = throttle({ accountIp: { points: 2, duration: 900, block: 60, maxBlock: 900 } });
+  await wrongPassword(th, 'ibis@example.com', '192.0.2.1');
+  await wrongPassword(th, 'ibis@example.com', '192.0.2.1');
+  t.truthy(await wrongPassword(th, 'İbis@example.com', '192.0.2.1'), 'İ counts with i');
+  for (const [a, b] of [['İbis', 'ibis'], ['ıbis', 'IBIS'], ['straße', 'STRASSE'], ['ſam', 'sam'], ['\u212Aim', 'kim'], ['ﬁona', 'fiona'], ['Ａnn', 'ann']]) {
+    t.is(th.emailKey(`${a}@example.com`), th.emailKey(`${b}@example.com`), `${a} and ${b}`);
+  }
+  t.not(th.emailKey('ibis@example.com'), th.emailKey('ibis@example.co'));
+});
+
+test('C56: the email key is keyed: not a plain hash of the address, and another key gives another hash', (t) => {
+  const { throttle: th } = throttle();
+  const { throttle: other } = throttle({}, Buffer.alloc(32, 8));
+  const plain = createHash('sha256').update('ann@example.com').digest('hex');
+  t.not(th.emailKey('ann@example.com'), plain);
+  t.not(th.emailKey('ann@example.com'), other.emailKey('ann@example.com'));
+  t.is(th.emailKey('Ann@Example.com'), throttle().throttle.emailKey('ann@example.com'), 'the same key gives the same hash (shared counts)');
 });
 
 test('repeated blocks double, up to the cap, and the owner signing in does not lift them (real time)', async (t) => {

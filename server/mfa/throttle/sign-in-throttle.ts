@@ -1,11 +1,11 @@
 // Failed sign-in limits (rate-limiter-flexible; Redis when given, so every
 // process shares the counts). Blocks are ours rather than the library's
 // blockDuration, to make them grow with each repeat. Limits: ./limits.ts.
-import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { emailHash } from '../../accounts/email.ts';
 import { ThrottledError, type SignInThrottle } from '../types.ts';
 import { BLOCK_MEMORY_SECONDS, blockSeconds, DEFAULT_LIMITS, type Limit, type LimiterName, type ThrottleLimits } from './limits.ts';
 
@@ -13,15 +13,13 @@ export interface SignInThrottleOptions {
   redis?: Redis;
   /** Prefix of every key (REDIS_KEY_PREFIX); ours are under `${keyPrefix}throttle:`. */
   keyPrefix: string;
+  /** Keys the email hashes in throttle keys (Keyring.throttle), so they cannot be matched against a list of addresses. */
+  emailHashKey: Buffer;
   logger: Logger;
   limits?: Partial<ThrottleLimits>;
 }
 
 interface Rule { name: LimiterName; limit: Limit; attempts: RateLimiterAbstract; blocks: RateLimiterAbstract }
-
-/** Keys never hold an email: a SHA-256 of its normalised form. */
-export const emailKey = (email: string): string =>
-  createHash('sha256').update(email.trim().normalize('NFKC').toLowerCase()).digest('hex');
 
 /** IPv6 clients usually hold a whole /64, so that is what counts as one address. */
 export function ipKey(ip: string): string {
@@ -38,7 +36,10 @@ export function ipKey(ip: string): string {
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
-export function createSignInThrottle({ redis, keyPrefix, logger, limits = {} }: SignInThrottleOptions): SignInThrottle {
+export function createSignInThrottle({ redis, keyPrefix, emailHashKey, logger, limits = {} }: SignInThrottleOptions): SignInThrottle {
+  // Keys never hold an email: a keyed hash of its canonical form, the one
+  // account lookup uses, so every spelling that finds an account shares its counts.
+  const emailKey = (email: string) => emailHash(emailHashKey, email);
   const limiter = (prefix: string, points: number, duration: number): RateLimiterAbstract =>
     redis
       ? new RateLimiterRedis({ storeClient: redis, keyPrefix: prefix, points, duration })
@@ -103,6 +104,7 @@ export function createSignInThrottle({ redis, keyPrefix, logger, limits = {} }: 
   const secondFactorRules = (accountId: string, ip: string): Applied[] => [[rules.ip, ipKey(ip)], [rules.secondFactor, accountId]];
 
   return {
+    emailKey,
     passwordAttempt: (email, ip, options = {}) => attempt(passwordRules(email, ip, options.knownBrowser), ip),
     async passwordSucceeded(email, ip, options = {}) {
       const [ipRule, accountIpRule, ...accountRule] = passwordRules(email, ip, options.knownBrowser);
