@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/index.ts';
 import { errorPages } from './http/error-pages.ts';
 import { answerRefused, issuerPin } from './http/issuer-origin.ts';
-import { assignRequestId, requestIdOf } from './http/request-id.ts';
+import { assignRequestId, logRequestFailure, requestIdOf } from './http/request-id.ts';
 import { securityHeaders, setApiSecurityHeaders } from './http/security-headers.ts';
 import { staticFiles } from './http/static-files.ts';
 import { accountRoutes } from './account/routes.ts';
@@ -36,7 +36,7 @@ export function createApp(deps: AppDependencies): Koa {
   // earlier entries come from the client and would let it pick its IP.
   const app = new Koa({ proxy: deps.config.trustProxy, maxIpsCount: 1 });
   app.keys = deps.cookieKeys;
-  app.on('error', (error, ctx) => deps.logger.error({ err: error, path: ctx?.path, request_id: requestIdOf(ctx?.req) }, 'request failed'));
+  app.on('error', logRequestFailure(deps.logger));
   app.use(securityHeaders({ https: deps.config.https }));
   app.use(staticFiles());
   // @simplewebauthn/browser from node_modules: the pages load it from here, never from a CDN.
@@ -48,7 +48,7 @@ export function createApp(deps: AppDependencies): Koa {
       await deps.healthy();
       ctx.body = { status: 'ok' };
     } catch (error) {
-      deps.logger.warn({ err: error }, 'health check failed');
+      deps.logger.warn({ err: error, request_id: requestIdOf(ctx.req) }, 'health check failed');
       ctx.status = 503;
       ctx.body = { status: 'unavailable' };
     }

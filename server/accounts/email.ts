@@ -15,9 +15,10 @@ import { createHmac } from 'node:crypto';
  *   and other compatibility forms become plain letters and marks;
  * - a full case fold: JS has none built in, lower -> upper -> lower gets the
  *   same classes (ß, ẞ -> ss; ſ -> s; ı -> i; ΣΑΣ, σας -> σας), idempotently;
- * - İ (capital I with dot above) -> i, as ı does: a dot above on an i is
- *   dropped, so both Turkish i's and what Postgres lower() gave stay one
- *   account. (Unicode's default fold would make it "i̇", a different address.)
+ * - İ (capital I with dot above) -> i, as ı does: a dot above directly after
+ *   an i (after NFD) is dropped, so both Turkish i's and what Postgres lower()
+ *   gave stay one account. (Unicode's default fold would make it "i̇", a
+ *   different address.)
  * - NFKC, then trim.
  * The address as typed stays in accounts.email for display.
  */

@@ -107,6 +107,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.ttl.sessionIdle > config.ttl.sessionAbsolute) {
     throw new ConfigError('Invalid configuration: SESSION_IDLE_TTL must not exceed SESSION_ABSOLUTE_TTL');
   }
+  // Latchkey speaks plain http behind a TLS-terminating proxy, so an https
+  // issuer means there is one; without trusting its X-Forwarded-Proto every
+  // request would look like plain http (Secure cookies fail, URLs say http).
+  if (config.https && !config.trustProxy) {
+    throw new ConfigError('Invalid configuration: TRUST_PROXY=true is required with an https ISSUER (Latchkey runs behind a TLS-terminating proxy)');
+  }
   if (config.production) assertProductionSafe(config);
   return Object.freeze(config);
 }
@@ -120,8 +126,5 @@ function assertProductionSafe(config: Config): void {
   const issuer = new URL(config.issuer);
   const loopback = LOOPBACK_HOSTS.has(issuer.hostname);
   if (issuer.protocol !== 'https:' && !loopback) reasons.push(`ISSUER must use https (got ${config.issuer})`);
-  // Latchkey speaks plain http behind a TLS-terminating proxy; without trusting
-  // its X-Forwarded-Proto, every request would look insecure and Secure cookies fail.
-  if (issuer.protocol === 'https:' && !config.trustProxy) reasons.push('TRUST_PROXY=true is required with an https ISSUER (Latchkey runs behind a TLS-terminating proxy)');
   if (reasons.length) throw new ConfigError(`Refusing to start in production: ${reasons.join('; ')}`);
 }

@@ -56,7 +56,8 @@ export function errorPages(pageContext: (ctx: Koa.Context) => PageContext): Koa.
         for (const [name, value] of Object.entries(err.headers)) ctx.set(name, String(value));
       }
       ctx.set('Cache-Control', 'no-store');
-      if (ctx.accepts('html', 'json') === 'json') {
+      // A browser always sends Accept; an API client that sends none gets JSON.
+      if (!ctx.get('Accept') || ctx.accepts('html', 'json') === 'json') {
         ctx.body = { error: ERROR_CODES[status] ?? (status >= 500 ? 'server_error' : 'invalid_request'), error_description: message };
       } else {
         ctx.type = 'html';

@@ -4,6 +4,7 @@
 // kept, so the proxy's log and Latchkey's agree.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
 
 const ids = new WeakMap<IncomingMessage, string>();
 const WELL_FORMED = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -18,3 +19,7 @@ export function assignRequestId(req: IncomingMessage, res: ServerResponse, trust
 
 /** The id assign gave this request (oidc-provider's context shares the Node request). */
 export const requestIdOf = (req: IncomingMessage | undefined): string | undefined => (req ? ids.get(req) : undefined);
+
+/** The Koa 'error' listener (Latchkey's app and oidc-provider's): one pino line with the request id, never stderr. */
+export const logRequestFailure = (logger: Logger) => (error: unknown, ctx?: { path?: string; req?: IncomingMessage }): void =>
+  logger.error({ err: error, path: ctx?.path, request_id: requestIdOf(ctx?.req) }, 'request failed');

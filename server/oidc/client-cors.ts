@@ -1,7 +1,8 @@
-// Which browser origins may call oidc-provider's CORS-enabled endpoints
-// (/token, /me, /token/introspection, /token/revocation, discovery, JWKS).
-// Only a public client's (a SPA's) own origins, the origins of its registered
-// redirect URIs, and for userinfo any client's: a confidential client keeps
+// Which browser origins may call the endpoints oidc-provider asks about per
+// client (/token, /me, /token/introspection, /token/revocation; discovery and
+// JWKS are open to every origin and never ask). Only a public client's (a
+// SPA's) own origins, the origins of its registered redirect URIs, and for
+// userinfo any client's: a confidential client keeps
 // its secret server-side, so a browser has no business sending it. Never the
 // opaque `null` origin (sandboxed frames, file: pages). This is
 // oidc-provider's own default, written out so the choice is ours and visible.

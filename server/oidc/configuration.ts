@@ -8,6 +8,7 @@ import type { ClientLookup } from '../clients/types.ts';
 import type { Config } from '../config/index.ts';
 import type { Adapter } from '../adapters/index.ts';
 import { CLIENT_AUTH_METHODS, enabledJWA } from './algorithms.ts';
+import { clientAssertionAudience } from './client-assertion-audience.ts';
 import { clientBasedCors } from './client-cors.ts';
 import { CLAIMS, createFindAccount } from './find-account.ts';
 import { assertClaimsParameter } from './claims-parameter.ts';
@@ -63,6 +64,7 @@ export function buildConfiguration(deps: OidcDependencies, jwks: JWK[], clients:
     // and its guess crashes on /auth/<uid> without cookies (a bare 500).
     allowOmittingSingleRegisteredRedirectUri: false,
     clientBasedCORS: clientBasedCors,
+    assertJwtClientAuthClaimsAndHeader: clientAssertionAudience(config.issuer),
     // PKCE (S256 only in oidc-provider 9) for every client, not just public ones.
     pkce: { required: () => true },
     clientAuthMethods: CLIENT_AUTH_METHODS as ClientAuthMethod[],

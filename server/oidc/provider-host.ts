@@ -15,7 +15,7 @@ import { accountClientMetadata } from './account-client.ts';
 import { buildConfiguration, type OidcDependencies } from './configuration.ts';
 import { errorPages } from '../http/error-pages.ts';
 import { nonceInlineScripts } from '../http/nonce-inline-scripts.ts';
-import { requestIdOf } from '../http/request-id.ts';
+import { logRequestFailure } from '../http/request-id.ts';
 import { providerPageContext } from './pages.ts';
 import { attachAuditLog } from './audit-log.ts';
 import { rfc6749ErrorCodes } from './error-codes.ts';
@@ -98,7 +98,7 @@ export class ProviderHost {
     // Whatever escapes oidc-provider's own error handling (an exception in it)
     // is logged with the request id, never to stderr, and answered with our
     // error page or JSON, never Koa's bare text 500. Outermost, so first.
-    (provider as unknown as Koa).on('error', (error: Error, ctx?: Koa.Context) => logger.error({ err: error, path: ctx?.path, request_id: requestIdOf(ctx?.req) }, 'request failed'));
+    (provider as unknown as Koa).on('error', logRequestFailure(logger));
     provider.use(errorPages((ctx) => providerPageContext(config, ctx)));
     provider.use(nonceInlineScripts());
     provider.use(rfc6749ErrorCodes());

@@ -137,12 +137,13 @@ function assertion(aud: string): Promise<string> {
     .sign(clientKey);
 }
 
-async function tokenWithAssertion(aud: string, headers: Record<string, string> = {}): Promise<RawResponse> {
-  const body = new URLSearchParams({
-    grant_type: 'client_credentials', scope, client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion(aud),
-  }).toString();
-  return rawHttp(proxied.port, { method: 'POST', target: '/token', body, headers: { ...FORM, accept: 'application/json', ...headers } });
+async function withAssertion(target: string, aud: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<RawResponse> {
+  const body = new URLSearchParams({ ...form, client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion(aud) }).toString();
+  return rawHttp(proxied.port, { method: 'POST', target, body, headers: { ...FORM, accept: 'application/json', ...headers } });
 }
+
+const tokenWithAssertion = (aud: string, headers: Record<string, string> = {}) =>
+  withAssertion('/token', aud, { grant_type: 'client_credentials', scope }, headers);
 
 test('C57: a client assertion is accepted only with aud = the issuer or its token endpoint, whatever the Host says', async (t) => {
   const evilToken = `http://${EVIL}/token`;
@@ -158,6 +159,18 @@ test('C57: a client assertion is accepted only with aud = the issuer or its toke
     const accepted = await tokenWithAssertion(aud);
     t.is(accepted.status, 200, `aud ${aud}: ${accepted.body}`);
     t.truthy(JSON.parse(accepted.body).access_token, `aud ${aud}: a token`);
+  }
+});
+
+test('C57: at introspection and revocation too, only the issuer or the token endpoint is an accepted aud', async (t) => {
+  for (const endpoint of ['/token/introspection', '/token/revocation']) {
+    const own = await withAssertion(endpoint, `${proxied.issuer}${endpoint}`, { token: 'x' });
+    t.is(own.status, 401, `${endpoint} with aud = its own URL: ${own.body}`);
+    t.is(JSON.parse(own.body).error, 'invalid_client');
+    for (const aud of [proxied.issuer, `${proxied.issuer}/token`]) {
+      const accepted = await withAssertion(endpoint, aud, { token: 'x' });
+      t.is(accepted.status, 200, `${endpoint} with aud ${aud}: ${accepted.body}`);
+    }
   }
 });
 

@@ -69,7 +69,6 @@ for (const [name, env, reason] of [
   ['missing secret', { LATCHKEY_SECRET: undefined }, /LATCHKEY_SECRET is required/],
   ['memory stores', { DATABASE_URL: undefined, REDIS_URL: undefined }, /DATABASE_URL is required.*REDIS_URL is required/],
   ['plain-http issuer off localhost', { ISSUER: 'http://id.example.com' }, /ISSUER must use https/],
-  ['an https issuer without a trusted proxy', { TRUST_PROXY: 'false' }, /TRUST_PROXY=true is required with an https ISSUER/],
 ] as const) {
   test(`production refuses ${name} with one line`, (t) => {
     const error = t.throws(() => loadConfig({ ...production, ...env }), { instanceOf: ConfigError });
@@ -78,6 +77,15 @@ for (const [name, env, reason] of [
     t.false(error.message.includes('\n'));
   });
 }
+
+test('an https issuer without a trusted proxy is refused with one line, in production and in development', (t) => {
+  // Latchkey never terminates TLS itself: an https issuer means a proxy whose X-Forwarded-Proto must count.
+  for (const env of [{ ...production, TRUST_PROXY: 'false' }, { ISSUER: 'https://localhost:3443' }]) {
+    const error = t.throws(() => loadConfig(env), { instanceOf: ConfigError });
+    t.regex(error.message, /TRUST_PROXY=true is required with an https ISSUER/);
+    t.false(error.message.includes('\n'));
+  }
+});
 
 test('production allows plain http on localhost', (t) => {
   t.notThrows(() => loadConfig({ ...production, ISSUER: 'http://localhost:3000' }));
@@ -99,5 +107,5 @@ test('the issuer is an origin: no path, no trailing slash', (t) => {
   }
   t.true(loadConfig({ ISSUER: 'https://id.example.com', TRUST_PROXY: 'true' }).https);
   t.false(loadConfig({ ISSUER: 'http://localhost:3000' }).https);
-  t.is(loadConfig({ ISSUER: 'https://id.example.com:8443' }).issuer, 'https://id.example.com:8443');
+  t.is(loadConfig({ ISSUER: 'https://id.example.com:8443', TRUST_PROXY: 'true' }).issuer, 'https://id.example.com:8443');
 });

@@ -10,6 +10,7 @@ import { errorPage } from '../../views/error.ts';
 import type { PageContext } from '../../views/layout.ts';
 import { loginPage } from '../../views/login.ts';
 import { loggedOutPage, logoutPage } from '../../views/logout.ts';
+import { rawHttp } from '../helpers/raw-http.ts';
 
 const ctx: PageContext = { productName: 'Acme ID', brandColor: '#123abc', nonce: 'bm9uY2U=' };
 const EVIL = '<img src=x onerror="alert(1)">';
@@ -162,4 +163,8 @@ test('error pages: exposed 4xx message, generic 5xx, JSON on request', async (t)
   t.deepEqual(await json.json(), { error: 'access_denied', error_description: 'Form expired' });
   const jsonCrash = await fetch(`${url}/boom`, { headers: { Accept: 'application/json' } });
   t.deepEqual(await jsonCrash.json(), { error: 'server_error', error_description: 'An unexpected error occurred. Please try again later.' });
+  // An API client that sends no Accept at all gets JSON too (browsers always send one).
+  const bare = await rawHttp(Number(new URL(url).port), { target: '/boom' });
+  t.is(bare.status, 500);
+  t.deepEqual(JSON.parse(bare.body), { error: 'server_error', error_description: 'An unexpected error occurred. Please try again later.' });
 });
