@@ -1,6 +1,6 @@
 // needs: postgres redis
 // C58 routing and guards agree: every route, spelled in upper case, in mixed
-// case or with a trailing slash, either 404s or gets the same answer as its
+// case, with a trailing slash or a percent-encoded letter, either 404s or gets the same answer as its
 // canonical path (the sign-in redirect for /account pages without a session,
 // 403 for a cross-site POST, 403 for a POST without its CSRF token), and
 // never a 5xx. Latchkey's own routes are read from its routers' stacks (a new
@@ -57,7 +57,7 @@ const interactionRoutes = (issuer: string) => routesOf(interactionRouter(stubDep
 const isParam = (segment: string) => /^[:*]/.test(segment);
 const upperFirstLetter = (segment: string) => segment.replace(/[a-z]/, (c) => c.toUpperCase());
 
-/** Other spellings of a pattern: the case of its fixed segments changed (never a parameter's), or a trailing slash. */
+/** Other spellings of a pattern: the case of its fixed segments changed (never a parameter's), a trailing slash, a percent-encoded letter. */
 function spellings(pattern: string): { name: string; pattern: string }[] {
   const segments = pattern.split('/').slice(1);
   const fixed = segments.map((s, i) => (isParam(s) ? -1 : i)).filter((i) => i >= 0);
@@ -68,6 +68,8 @@ function spellings(pattern: string): { name: string; pattern: string }[] {
     { name: 'mixed case (first segment)', pattern: recase((s, i) => (i === fixed[0] ? upperFirstLetter(s) : s)) },
     { name: 'mixed case (last segment)', pattern: recase((s, i) => (i === fixed.at(-1) ? upperFirstLetter(s) : s)) },
     { name: 'trailing slash', pattern: `${pattern}/` },
+    // %61 is "a": a router that decoded before matching, but guards that did not, would disagree.
+    { name: 'percent-encoded letter', pattern: recase((s, i) => (i === fixed[0] ? s.replace(/[a-z]/, (c) => `%${c.charCodeAt(0).toString(16)}`) : s)) },
   ];
   const seen = new Set([pattern]);
   return candidates.filter((c) => !seen.has(c.pattern) && seen.add(c.pattern));
