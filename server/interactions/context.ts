@@ -8,6 +8,7 @@ import type { Account, AccountLookup, PasswordAuthenticator } from '../accounts/
 import type { ClientLookup } from '../clients/types.ts';
 import type { Config } from '../config/index.ts';
 import type { MfaServices } from '../mfa/index.ts';
+import type { SignInThrottle } from '../throttle/types.ts';
 import type { PageContext } from '../../views/layout.ts';
 import type { SignInProgressStore } from './sign-in-progress.ts';
 
@@ -24,6 +25,7 @@ export interface InteractionDependencies {
   accounts: AccountLookup & { findByEmail(email: string): Promise<Account | undefined> };
   clients: ClientLookup;
   mfa: MfaServices;
+  throttle: SignInThrottle;
   progress: SignInProgressStore;
   csrfKey: Buffer;
 }

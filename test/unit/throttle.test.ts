@@ -7,9 +7,9 @@ import test from 'ava';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { createSignInThrottle, ipKey } from '../../server/mfa/throttle/sign-in-throttle.ts';
-import { blockSeconds, DEFAULT_LIMITS, type ThrottleLimits } from '../../server/mfa/throttle/limits.ts';
-import { ThrottledError, type SignInThrottle } from '../../server/mfa/types.ts';
+import { createSignInThrottle, ipKey } from '../../server/throttle/sign-in-throttle.ts';
+import { blockSeconds, DEFAULT_LIMITS, type ThrottleLimits } from '../../server/throttle/limits.ts';
+import { ThrottledError, type SignInThrottle } from '../../server/throttle/types.ts';
 
 interface LogLine { level: number; msg: string; limiter?: string; remaining?: number; retryAfterSeconds?: number; ip?: string }
 

@@ -5,8 +5,8 @@ import { isIPv6 } from 'node:net';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { emailHash } from '../../accounts/email.ts';
-import { ThrottledError, type SignInThrottle } from '../types.ts';
+import { emailHash } from '../accounts/email.ts';
+import { ThrottledError, type SignInThrottle } from './types.ts';
 import { BLOCK_MEMORY_SECONDS, blockSeconds, DEFAULT_LIMITS, type Limit, type LimiterName, type ThrottleLimits } from './limits.ts';
 
 export interface SignInThrottleOptions {
