@@ -18,7 +18,7 @@ import { ensureSigningKeys, loadSigningJwks, longestApiTokenTtl, nextKeyActivati
 import { ProviderHost } from './oidc/provider-host.ts';
 import { createMfaServices } from './mfa/index.ts';
 import { createSignInThrottle } from './throttle/sign-in-throttle.ts';
-import { createSignInProgressStore } from './interactions/sign-in-progress.ts';
+import { createSignInProgressStore } from './progress/sign-in-progress.ts';
 
 const KEY_RECHECK_MS = 60_000; // retired keys leave JWKS once their tokens expired
 const ACCOUNT_SETUP_TTL = 15 * 60; // time to scan a QR code and type its first code on /account

@@ -11,7 +11,7 @@ import { t, type StringKey } from '../../views/strings.ts';
 import { UserError } from '../errors.ts';
 import { formBody } from '../http/body.ts';
 import { csrfGuard, csrfToken, requireSameOrigin } from '../http/csrf.ts';
-import { pageContext } from '../interactions/context.ts';
+import { pageContext } from '../http/page-context.ts';
 import { ACCOUNT_CALLBACK_PATH, ACCOUNT_CLIENT_ID } from '../oidc/account-client.ts';
 import { mfaMandatory } from '../mfa/policy.ts';
 import { MfaError } from '../mfa/types.ts';

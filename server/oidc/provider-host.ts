@@ -14,9 +14,9 @@ import { toClientMetadata } from './client-metadata.ts';
 import { accountClientMetadata } from './account-client.ts';
 import { buildConfiguration, type OidcDependencies } from './configuration.ts';
 import { errorPages } from '../http/error-pages.ts';
+import { pageContext } from '../http/page-context.ts';
 import { nonceInlineScripts } from '../http/nonce-inline-scripts.ts';
 import { requestIdOf } from '../http/request-id.ts';
-import { providerPageContext } from './pages.ts';
 import { attachAuditLog } from './audit-log.ts';
 import { rfc6749ErrorCodes } from './error-codes.ts';
 import { jwtAccessTokenEndpoints, REVOKED_JWT_MODEL } from './jwt-access-tokens.ts';
@@ -116,7 +116,7 @@ export class ProviderHost {
     // is logged with the request id, never to stderr, and answered with our
     // error page or JSON, never Koa's bare text 500. Outermost, so first.
     (provider as unknown as Koa).on('error', (error: Error, ctx?: Koa.Context) => logger.error({ err: error, path: ctx?.path, request_id: requestIdOf(ctx?.req) }, 'request failed'));
-    provider.use(errorPages((ctx) => providerPageContext(config, ctx)));
+    provider.use(errorPages((ctx) => pageContext(config, ctx)));
     provider.use(nonceInlineScripts());
     provider.use(rfc6749ErrorCodes());
     provider.use(jwtAccessTokenEndpoints({
