@@ -1,7 +1,7 @@
 // /account: the signed-in user's factors, recovery codes, remembered devices
 // and password. Changing factors or the password needs a fresh second factor
 // (or the password when there is no factor yet): otherwise the browser is
-// sent to re-authenticate (max_age=0) and comes back.
+// sent to re-authenticate (max_age=1, see sign-in.ts) and comes back.
 import Router from '@koa/router';
 import type Koa from 'koa';
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
