@@ -6,6 +6,7 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.ts';
 import { errorPages } from './http/error-pages.ts';
+import { pageContext } from './http/page-context.ts';
 import { answerRefused, issuerPin } from './http/issuer-origin.ts';
 import { assignRequestId, logRequestFailure, requestIdOf } from './http/request-id.ts';
 import { securityHeaders, setApiSecurityHeaders } from './http/security-headers.ts';
@@ -14,7 +15,6 @@ import { accountRoutes } from './account/routes.ts';
 import type { AccountPageDependencies } from './account/context.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import type { InteractionDependencies } from './interactions/context.ts';
-import { pageContext } from './interactions/context.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
 
 const SIMPLEWEBAUTHN_BROWSER = fileURLToPath(new URL('../node_modules/@simplewebauthn/browser/dist/bundle/', import.meta.url));

@@ -17,7 +17,8 @@ import { migrate } from './db/migrate.ts';
 import { ensureSigningKeys, loadSigningJwks, longestApiTokenTtl, nextKeyActivation } from './keys/key-store.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
 import { createMfaServices } from './mfa/index.ts';
-import { createSignInProgressStore } from './interactions/sign-in-progress.ts';
+import { createSignInThrottle } from './throttle/sign-in-throttle.ts';
+import { createSignInProgressStore } from './progress/sign-in-progress.ts';
 
 const KEY_RECHECK_MS = 60_000; // retired keys leave JWKS once their tokens expired
 const ACCOUNT_SETUP_TTL = 15 * 60; // time to scan a QR code and type its first code on /account
@@ -35,7 +36,8 @@ async function start(config: Config) {
 
   const accounts = createAccountService(db, config);
   await accounts.warmUp();
-  const mfa = createMfaServices({ db, keyring, config, adapterFactory, redis, logger });
+  const mfa = createMfaServices({ db, keyring, config, adapterFactory });
+  const throttle = createSignInThrottle({ redis, keyPrefix: config.redisKeyPrefix, emailHashKey: keyring.throttle, logger });
   const clients = createClientCache(db);
   const apis = createApiCache(db);
   const host = new ProviderHost({
@@ -101,6 +103,7 @@ async function start(config: Config) {
     accounts,
     clients,
     mfa,
+    throttle,
     progress: createSignInProgressStore(adapterFactory('SignInProgress'), keyring.encryption, config.ttl.interaction),
     setups: createSignInProgressStore(adapterFactory('AccountSetup'), keyring.encryption, ACCOUNT_SETUP_TTL),
     csrfKey: keyring.csrf,

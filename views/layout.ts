@@ -4,7 +4,7 @@ import { html, type SafeHtml } from './html.ts';
 export interface PageContext {
   productName: string;
   brandColor: string;
-  /** CSP nonce of this response (ctx.state.cspNonce). */
+  /** CSP nonce of this response (server/http/security-headers.ts). */
   nonce: string;
   lang?: string;
 }

@@ -4,9 +4,9 @@ import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { issuedBeforeRevocation, type Account, type AccountLookup } from '../accounts/types.ts';
 import type { Config } from '../config/index.ts';
-import type { MfaServices } from '../interactions/context.ts';
-import type { SignInProgressStore } from '../interactions/sign-in-progress.ts';
+import type { MfaServices } from '../mfa/index.ts';
 import { provedPossession, satisfiesMfa, secondFactorRequired } from '../mfa/policy.ts';
+import type { SignInProgressStore } from '../progress/sign-in-progress.ts';
 
 export interface AccountPageDependencies {
   config: Config;

@@ -1,7 +1,7 @@
 // /account: the signed-in user's factors, recovery codes, remembered devices
 // and password. Changing factors or the password needs a fresh second factor
 // (or the password when there is no factor yet): otherwise the browser is
-// sent to re-authenticate (max_age=0) and comes back.
+// sent to re-authenticate (max_age=1, see sign-in.ts) and comes back.
 import Router from '@koa/router';
 import type Koa from 'koa';
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
@@ -11,7 +11,7 @@ import { t, type StringKey } from '../../views/strings.ts';
 import { UserError } from '../errors.ts';
 import { formBody } from '../http/body.ts';
 import { csrfGuard, csrfToken, requireSameOrigin } from '../http/csrf.ts';
-import { pageContext } from '../interactions/context.ts';
+import { pageContext } from '../http/page-context.ts';
 import { ACCOUNT_CALLBACK_PATH, ACCOUNT_CLIENT_ID } from '../oidc/account-client.ts';
 import { mfaMandatory } from '../mfa/policy.ts';
 import { MfaError } from '../mfa/types.ts';

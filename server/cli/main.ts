@@ -67,7 +67,7 @@ function group(program: Command, name: string, description: string): Command {
   });
 }
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('latchkey')
     .description('Latchkey administration: APIs, clients, users and their second factors, signing keys')
     .exitOverride()
@@ -123,5 +123,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Only when run as the CLI (tests may import buildProgram).
-if (import.meta.main) process.exit(await main(process.argv));
+process.exit(await main(process.argv));

@@ -7,13 +7,25 @@ import { ConfigError } from '../config/index.ts';
 import { deriveKey } from './secrets.ts';
 
 export interface Keyring {
-  /** Encrypts signing keys and other secrets at rest. */
+  /**
+   * Encrypts (AES-GCM) what must be read back: private signing keys, TOTP
+   * secrets, and the secrets an unfinished sign-in or /account set-up holds
+   * (server/progress/).
+   */
   encryption: Buffer;
-  /** Keys the HMAC of client secrets. */
+  /**
+   * Keys the HMAC stored instead of a secret that is only ever compared:
+   * client secrets, recovery codes and remembered-device tokens (each store
+   * prefixes what it hashes, so the hashes never collide).
+   */
   secretHash: Buffer;
-  /** Signs cookies and CSRF tokens unless COOKIE_SECRETS is set. */
+  /**
+   * Sign cookies: oidc-provider's (session, interaction) and Latchkey's own
+   * signed ones (the known-browser cookie, the account page's state cookie).
+   * COOKIE_SECRETS replaces the derived one.
+   */
   cookies: string[];
-  /** Keys CSRF tokens. */
+  /** Keys the CSRF tokens of the sign-in and account forms (HMAC of the interaction or session). */
   csrf: Buffer;
   /** Keys the hashes of emails in sign-in throttle keys and the known-browser cookie. */
   throttle: Buffer;

@@ -3,9 +3,10 @@
 // password was entered correctly here. The sign-in throttle exempts such a
 // browser from the all-IPs account limit, so an attacker elsewhere who runs
 // that limit up cannot lock the owner out. It grants nothing else.
-// A marker is the throttle's key for the email (SignInThrottle.emailKey: a
-// keyed hash of the canonical address), shortened: every spelling of the
-// address matches, and the cookie cannot be matched against a list of emails.
+// A marker is the throttle's key for the email (SignInThrottle.emailKey in
+// server/throttle/: a keyed hash of the canonical address), shortened: every
+// spelling of the address matches, and the cookie cannot be matched against a
+// list of emails.
 import type Koa from 'koa';
 import { cookieList } from './cookie-list.ts';
 

@@ -3,7 +3,8 @@
 import type Koa from 'koa';
 import { consentPage } from '../../views/consent.ts';
 import { csrfToken } from '../http/csrf.ts';
-import { finishStep, pageContext, type InteractionDependencies, type InteractionDetails } from './context.ts';
+import { pageContext } from '../http/page-context.ts';
+import { finishStep, type InteractionDependencies, type InteractionDetails } from './context.ts';
 
 interface MissingDetails {
   missingOIDCScope?: string[];

@@ -8,13 +8,11 @@ import type { Account, AccountLookup, PasswordAuthenticator } from '../accounts/
 import type { ClientLookup } from '../clients/types.ts';
 import type { Config } from '../config/index.ts';
 import type { MfaServices } from '../mfa/index.ts';
-import type { PageContext } from '../../views/layout.ts';
-import type { SignInProgressStore } from './sign-in-progress.ts';
+import type { SignInProgressStore } from '../progress/sign-in-progress.ts';
+import type { SignInThrottle } from '../throttle/types.ts';
 
 /** What oidc-provider tells a sign-in step about the pending request. */
 export type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
-
-export type { MfaServices };
 
 export interface InteractionDependencies {
   config: Config;
@@ -24,15 +22,10 @@ export interface InteractionDependencies {
   accounts: AccountLookup & { findByEmail(email: string): Promise<Account | undefined> };
   clients: ClientLookup;
   mfa: MfaServices;
+  throttle: SignInThrottle;
   progress: SignInProgressStore;
   csrfKey: Buffer;
 }
-
-export const pageContext = (config: Config, ctx: Koa.Context): PageContext => ({
-  productName: config.productName,
-  brandColor: config.brandColor,
-  nonce: String(ctx.state.cspNonce ?? ''),
-});
 
 /** Redirects the browser back into oidc-provider with the step's result (303: never re-POST credentials). */
 export async function finishStep(deps: InteractionDependencies, ctx: Koa.Context, result: InteractionResults): Promise<void> {

@@ -6,10 +6,11 @@ import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import { enrolPage } from '../../views/enrol.ts';
 import { t, type StringKey } from '../../views/strings.ts';
 import { csrfToken } from '../http/csrf.ts';
+import { pageContext } from '../http/page-context.ts';
 import { withSecondFactor, type SecondFactorMethod } from '../mfa/policy.ts';
 import { MfaError } from '../mfa/types.ts';
 import { parseWebAuthnResponse } from '../mfa/webauthn/response-json.ts';
-import { pageContext, showCurrentStep, type InteractionDependencies } from './context.ts';
+import { showCurrentStep, type InteractionDependencies } from './context.ts';
 import { provenAmr, provenAt, type Flow } from './flow.ts';
 
 export async function renderEnrolStep(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow, errors: { totp?: string; key?: string } = {}) {

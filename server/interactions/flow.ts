@@ -7,7 +7,7 @@ import { issuedBeforeRevocation, type Account } from '../accounts/types.ts';
 import { mfaMandatory, requestsMfa } from '../mfa/policy.ts';
 import { signInClientSettings, type SignInClientSettings } from '../oidc/account-client.ts';
 import type { InteractionDependencies, InteractionDetails } from './context.ts';
-import type { SignInProgress } from './sign-in-progress.ts';
+import type { SignInProgress } from '../progress/sign-in-progress.ts';
 import { currentStep, provenAccountId, type SignInState, type Step } from './state-machine.ts';
 
 export interface Flow {

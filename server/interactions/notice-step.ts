@@ -4,7 +4,8 @@
 import type Koa from 'koa';
 import { recoveryCodesPage, recoveryUsedPage } from '../../views/recovery-codes.ts';
 import { csrfToken } from '../http/csrf.ts';
-import { pageContext, type InteractionDependencies } from './context.ts';
+import { pageContext } from '../http/page-context.ts';
+import type { InteractionDependencies } from './context.ts';
 import { finishLogin } from './finish-login.ts';
 import type { Flow } from './flow.ts';
 

@@ -10,10 +10,11 @@ import { loginPage } from '../../views/login.ts';
 import { t } from '../../views/strings.ts';
 import { csrfToken } from '../http/csrf.ts';
 import { isKnownBrowser, rememberKnownBrowser } from '../http/known-browser-cookie.ts';
+import { pageContext } from '../http/page-context.ts';
 import { readDeviceTokens } from '../http/trusted-device-cookie.ts';
 import { passwordOnly, passwordOnTrustedDevice } from '../mfa/policy.ts';
-import { ThrottledError } from '../mfa/types.ts';
-import { pageContext, showCurrentStep, type InteractionDependencies } from './context.ts';
+import { ThrottledError } from '../throttle/types.ts';
+import { showCurrentStep, type InteractionDependencies } from './context.ts';
 import { finishLogin, rememberAllowed } from './finish-login.ts';
 import { mustUseMfa, type Flow } from './flow.ts';
 import { answerThrottled } from './throttled.ts';
@@ -36,7 +37,7 @@ export async function renderPasswordStep(deps: InteractionDependencies, ctx: Koa
 
 /** Has this browser signed in to the account before, or does it hold a remembered device of it? */
 async function knownBrowser(deps: InteractionDependencies, ctx: Koa.Context, email: string): Promise<boolean> {
-  if (isKnownBrowser(ctx, deps.config.https, deps.mfa.throttle.emailKey(email))) return true;
+  if (isKnownBrowser(ctx, deps.config.https, deps.throttle.emailKey(email))) return true;
   const tokens = readDeviceTokens(ctx, deps.config.https);
   if (tokens.length === 0) return false;
   const [accountIds, account] = await Promise.all([deps.mfa.trustedDevices.accountIdsFor(tokens), deps.accounts.findByEmail(email)]);
@@ -47,7 +48,7 @@ export async function submitPasswordStep(deps: InteractionDependencies, ctx: Koa
   const body = ctx.request.body as Record<string, string | undefined>;
   const email = (body.email ?? '').trim();
   const password = body.password ?? '';
-  const { throttle } = deps.mfa;
+  const { throttle } = deps;
   try {
     const known = { knownBrowser: email !== '' && await knownBrowser(deps, ctx, email) };
     await throttle.passwordAttempt(email, ctx.ip, known);

@@ -7,10 +7,12 @@ import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { secondFactorPage } from '../../views/second-factor.ts';
 import { t, type StringKey } from '../../views/strings.ts';
 import { csrfToken } from '../http/csrf.ts';
+import { pageContext } from '../http/page-context.ts';
 import { withSecondFactor, type SecondFactorMethod } from '../mfa/policy.ts';
-import { MfaError, ThrottledError } from '../mfa/types.ts';
+import { MfaError } from '../mfa/types.ts';
 import { parseWebAuthnResponse } from '../mfa/webauthn/response-json.ts';
-import { pageContext, showCurrentStep, type InteractionDependencies } from './context.ts';
+import { ThrottledError } from '../throttle/types.ts';
+import { showCurrentStep, type InteractionDependencies } from './context.ts';
 import { finishLogin, rememberAllowed } from './finish-login.ts';
 import { provenAmr, provenAt, type Flow } from './flow.ts';
 import { answerThrottled } from './throttled.ts';
@@ -62,7 +64,7 @@ async function verify(deps: InteractionDependencies, flow: Flow, body: Record<st
 export async function submitSecondFactorStep(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow) {
   const body = ctx.request.body as Record<string, string | undefined>;
   const accountId = flow.account!.id;
-  const { throttle } = deps.mfa;
+  const { throttle } = deps;
   try {
     await throttle.secondFactorAttempt(accountId, ctx.ip);
     const outcome = await verify(deps, flow, body);

@@ -27,7 +27,7 @@ export interface SignInState {
   reasons: string[];
   /** The session's account, when the session is signed in. */
   sessionAccountId?: string;
-  /** What this interaction proved (sign-in-progress.ts). */
+  /** What this interaction proved (server/progress/sign-in-progress.ts). */
   progress?: { accountId: string; result?: unknown };
   /** Of the account the flow is about (progress's, else the session's). */
   account?: { hasFactors: boolean; mfaMandatory: boolean };

@@ -1,18 +1,14 @@
 // Wires the MFA stores from the process's database, keys, config and stores.
-// Consumers take the individual interfaces (server/mfa/types.ts) from here.
-import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
+// Consumers import the interfaces they use from ./types.ts.
 import type { AdapterFactory } from '../adapters/index.ts';
 import type { Config } from '../config/index.ts';
 import type { Keyring } from '../crypto/master-key.ts';
 import type { Database } from '../db/database.ts';
 import { createFactorDirectory } from './factor-directory.ts';
 import { createRecoveryCodes } from './recovery/recovery-codes.ts';
-import { createSignInThrottle } from './throttle/sign-in-throttle.ts';
-import type { ThrottleLimits } from './throttle/limits.ts';
 import { createTotpFactors } from './totp/totp-factors.ts';
 import { createTrustedDevices } from './trusted-devices/trusted-devices.ts';
-import type { FactorDirectory, RecoveryCodes, SignInThrottle, TotpFactors, TrustedDevices, WebAuthnCredentials } from './types.ts';
+import type { FactorDirectory, RecoveryCodes, TotpFactors, TrustedDevices, WebAuthnCredentials } from './types.ts';
 import { createChallengeStore } from './webauthn/challenge-store.ts';
 import { createWebAuthnCredentials } from './webauthn/webauthn-credentials.ts';
 
@@ -22,22 +18,16 @@ export interface MfaServices {
   recoveryCodes: RecoveryCodes;
   trustedDevices: TrustedDevices;
   factors: FactorDirectory;
-  throttle: SignInThrottle;
 }
 
 export interface MfaServicesOptions {
   db: Database;
-  keyring: Pick<Keyring, 'encryption' | 'secretHash' | 'throttle'>;
-  config: Pick<Config, 'issuer' | 'productName' | 'redisKeyPrefix'>;
+  keyring: Pick<Keyring, 'encryption' | 'secretHash'>;
+  config: Pick<Config, 'issuer' | 'productName'>;
   adapterFactory: AdapterFactory;
-  /** Shared throttle counts across processes; in-process counts without it. */
-  redis?: Redis;
-  logger: Logger;
-  /** Tests only: tighter throttle limits. */
-  throttleLimits?: Partial<ThrottleLimits>;
 }
 
-export function createMfaServices({ db, keyring, config, adapterFactory, redis, logger, throttleLimits }: MfaServicesOptions): MfaServices {
+export function createMfaServices({ db, keyring, config, adapterFactory }: MfaServicesOptions): MfaServices {
   const issuer = new URL(config.issuer);
   // Recovery codes and device tokens share the client-secret HMAC key; each
   // store prefixes what it hashes ("recovery:", "device:") so hashes never collide.
@@ -55,11 +45,6 @@ export function createMfaServices({ db, keyring, config, adapterFactory, redis, 
     recoveryCodes: createRecoveryCodes({ db, hashKey }),
     trustedDevices: createTrustedDevices({ db, hashKey }),
     factors: createFactorDirectory(db),
-    throttle: createSignInThrottle({ redis, keyPrefix: config.redisKeyPrefix, emailHashKey: keyring.throttle, logger, limits: throttleLimits }),
   };
 }
 
-export { MfaError, ThrottledError } from './types.ts';
-export type * from './types.ts';
-export { deviceLabel } from './trusted-devices/trusted-devices.ts';
-export { DEFAULT_LIMITS, type ThrottleLimits } from './throttle/limits.ts';

@@ -69,8 +69,9 @@ export interface MfaInputs {
 /**
  * Must this sign-in include a second factor? Always when the account has one;
  * otherwise when the global policy, the client or the account requires it
- * (the user then enrols during sign-in). A request for ACR_MFA (requestsMfa)
- * counts as such a requirement for that request.
+ * (the user then enrols during sign-in). The request is not an input: where
+ * there is one, the caller adds requestsMfa (interaction-policy.ts, and
+ * mustUseMfa in interactions/flow.ts); the account page has none.
  */
 export function secondFactorRequired(input: MfaInputs): boolean {
   if (input.account.hasFactors) return true;

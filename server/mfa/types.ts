@@ -1,7 +1,7 @@
 // What the sign-in flow, the account page and the CLI need from the MFA
 // stores, injected (fosite style): each consumer takes only the interfaces it
 // uses. Implementations live beside this file (totp/, webauthn/, recovery/,
-// trusted-devices/, throttle/); SQL in one query module per table.
+// trusted-devices/); SQL in one query module per table.
 import type {
   AuthenticationResponseJSON,
   PublicKeyCredentialCreationOptionsJSON,
@@ -134,45 +134,4 @@ export interface FactorDirectory {
   remove(accountId: string, factorId: string, options?: { keepLast?: boolean }): Promise<'removed' | 'not-found' | 'last-factor'>;
   /** Removes every factor, recovery code and trusted device; says how many of each. */
   reset(accountId: string): Promise<{ totp: number; webauthn: number; recoveryCodes: number; trustedDevices: number }>;
-}
-
-/** A throttled attempt: answered with 429 and Retry-After. */
-export class ThrottledError extends Error {
-  override name = 'ThrottledError';
-  readonly retryAfterSeconds: number;
-  constructor(retryAfterSeconds: number) {
-    super(`too many attempts; retry after ${retryAfterSeconds} s`);
-    this.retryAfterSeconds = retryAfterSeconds;
-  }
-}
-
-/**
- * Sign-in attempt limits (rate-limiter-flexible; Redis when REDIS_URL is set).
- * An attempt is counted *before* its password or code is checked, so a burst
- * of parallel guesses cannot all slip under a limit; a right answer gives its
- * attempt back, so only failures add up. `*Attempt` throws ThrottledError
- * while a limit is exceeded (the first attempt over it starts a block). Blocks
- * grow with repeats and are capped, so nobody can lock an account for good.
- * Every decision is logged.
- */
-export interface SignInThrottle {
-  /**
-   * What the account limits count an email under: a keyed hash of its
-   * canonical form (canonicalEmail), so every spelling that finds the account
-   * shares one count. The known-browser cookie lists these too.
-   */
-  emailKey(email: string): string;
-  /**
-   * Limits: per IP, per account+IP, and per account from all IPs.
-   * `knownBrowser`: the browser has signed in to this account before (or
-   * holds a remembered device of it), so the all-IPs account limit, the one
-   * an attacker elsewhere could run up against the owner, does not apply.
-   */
-  passwordAttempt(email: string, ip: string, options?: { knownBrowser?: boolean }): Promise<void>;
-  /** The password was right: its attempt is given back and the account+IP history cleared. */
-  passwordSucceeded(email: string, ip: string, options?: { knownBrowser?: boolean }): Promise<void>;
-  /** Limits: per IP and per account. */
-  secondFactorAttempt(accountId: string, ip: string): Promise<void>;
-  /** The factor was right: its attempt is given back and the account's count cleared. */
-  secondFactorSucceeded(accountId: string, ip: string): Promise<void>;
 }

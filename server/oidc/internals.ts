@@ -1,11 +1,19 @@
-// The only module that reaches into oidc-provider beyond its documented
-// configuration:
+// Replaces two methods of oidc-provider's own classes on each Provider as it
+// is built (provider-host.ts):
 // - client secrets are stored as keyed hashes, so the check of a presented
 //   secret replaces Client.prototype.compareClientSecret (which oidc-provider
 //   awaits in lib/shared/client_auth.js);
 // - ReplayDetection.unique (client assertions, DPoP proofs) is find-then-save
 //   in oidc-provider, so two requests replaying one jti at once could both
 //   pass; it becomes one atomic insert-if-absent.
+// Other modules also lean on what oidc-provider does not document, and break
+// if it changes: error-codes.ts and pages.ts match its error_description
+// texts; jwt-access-tokens.ts takes over its unsupported_token_type answer,
+// reading ctx.oidc after its error handler ran; store-guards.ts relies on it
+// checking `consumed` before calling consume(); interaction-policy.ts swaps
+// the function of its built-in essential_acr checks and reads
+// ctx.oidc.result; server/account/context.ts loads the session with
+// provider.Session.get on Latchkey's own Koa context.
 import { createHash } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import type { Adapter } from '../adapters/index.ts';

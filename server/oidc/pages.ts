@@ -1,7 +1,7 @@
 // Pages oidc-provider renders itself (errors, logout), drawn with our views.
 import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.ts';
-import { nonceOf } from '../http/request-nonce.ts';
+import { pageContext } from '../http/page-context.ts';
 import type { PageContext } from '../../views/layout.ts';
 import { errorPage } from '../../views/error.ts';
 import { loggedOutPage, logoutPage } from '../../views/logout.ts';
@@ -9,12 +9,8 @@ import { t } from '../../views/strings.ts';
 
 type Ctx = KoaContextWithOIDC;
 
-/** A page's branding and CSP nonce inside oidc-provider (its ctx.state is not the app's). */
-export const providerPageContext = (config: Config, ctx: Pick<Ctx, 'req'>): PageContext =>
-  ({ productName: config.productName, brandColor: config.brandColor, nonce: nonceOf(ctx.req) });
-
 export function providerPages(config: Config) {
-  const page = (ctx: Ctx): PageContext => providerPageContext(config, ctx);
+  const page = (ctx: Ctx): PageContext => pageContext(config, ctx);
   return {
     async renderError(ctx: Ctx, out: ErrorOut) {
       // A forged or stale logout confirmation is a CSRF refusal like our own forms' (403).

@@ -14,9 +14,9 @@ import { toClientMetadata } from './client-metadata.ts';
 import { accountClientMetadata } from './account-client.ts';
 import { buildConfiguration, type OidcDependencies } from './configuration.ts';
 import { errorPages } from '../http/error-pages.ts';
+import { pageContext } from '../http/page-context.ts';
 import { nonceInlineScripts } from '../http/nonce-inline-scripts.ts';
 import { logRequestFailure } from '../http/request-id.ts';
-import { providerPageContext } from './pages.ts';
 import { attachAuditLog } from './audit-log.ts';
 import { rfc6749ErrorCodes } from './error-codes.ts';
 import { jwtAccessTokenEndpoints, REVOKED_JWT_MODEL } from './jwt-access-tokens.ts';
@@ -30,17 +30,29 @@ export interface ProviderHostOptions extends OidcDependencies {
   loadJwks: () => Promise<JWK[]>;
   /** Every registered client. */
   loadClients: () => Promise<Client[]>;
+  /** How long a refresh may take before it is abandoned (default 30 s). */
+  refreshDeadlineMs?: number;
 }
 
 // A refresh stuck on a dead connection must not hold up every later one.
 const REFRESH_DEADLINE_MS = 30_000;
 
-function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+/**
+ * Runs `work` with a deadline. At the deadline the returned promise rejects
+ * and `signal` aborts: the work cannot be cancelled, but it must check the
+ * signal before it changes anything, so an abandoned run changes nothing.
+ */
+function withDeadline<T>(work: (signal: AbortSignal) => Promise<T>, ms: number, what: string): Promise<T> {
+  const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
+    timer = setTimeout(() => {
+      const error = new Error(`${what} took longer than ${ms / 1000} s`);
+      controller.abort(error);
+      reject(error);
+    }, ms);
   });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+  return Promise.race([work(controller.signal), deadline]).finally(() => clearTimeout(timer));
 }
 
 const fingerprint = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('base64url');
@@ -73,17 +85,22 @@ export class ProviderHost {
 
   /**
    * Reloads keys and clients; rebuilds the Provider only when they changed.
-   * Calls run one after another, so an older load never replaces a newer one.
-   * Resolves true if it rebuilt.
+   * Calls run one after another, and a load still running at its deadline is
+   * abandoned (the call rejects and the load, when it finishes, swaps nothing
+   * in), so an older load never replaces a newer one. Resolves true if it rebuilt.
    */
   refresh(): Promise<boolean> {
-    const run = this.#queue.then(() => withDeadline(this.#refresh(), REFRESH_DEADLINE_MS, 'reloading clients and keys'));
+    const deadline = this.#options.refreshDeadlineMs ?? REFRESH_DEADLINE_MS;
+    const run = this.#queue.then(() => withDeadline((signal) => this.#refresh(signal), deadline, 'reloading clients and keys'));
     this.#queue = run.catch(() => {});
     return run;
   }
 
-  async #refresh(): Promise<boolean> {
+  async #refresh(abandoned: AbortSignal): Promise<boolean> {
     const [jwks, clients] = await Promise.all([this.#options.loadJwks(), this.#options.loadClients()]);
+    // Past its deadline a later refresh may already have swapped in newer keys
+    // and clients. Nothing below awaits, so the check holds until the swap.
+    abandoned.throwIfAborted();
     if (jwks.length === 0) throw new Error('no signing keys');
     const metadata = [...clients.map(toClientMetadata), accountClientMetadata(this.#options.config.issuer)];
     const inputs = fingerprint({ kids: jwks.map((k) => k.kid), metadata });
@@ -99,7 +116,7 @@ export class ProviderHost {
     // is logged with the request id, never to stderr, and answered with our
     // error page or JSON, never Koa's bare text 500. Outermost, so first.
     (provider as unknown as Koa).on('error', logRequestFailure(logger));
-    provider.use(errorPages((ctx) => providerPageContext(config, ctx)));
+    provider.use(errorPages((ctx) => pageContext(config, ctx)));
     provider.use(nonceInlineScripts());
     provider.use(rfc6749ErrorCodes());
     provider.use(jwtAccessTokenEndpoints({

@@ -15,7 +15,7 @@ import { createAccountService, type AccountService } from '../../server/accounts
 import type { Account } from '../../server/accounts/types.ts';
 import { loadConfig } from '../../server/config/index.ts';
 import { ConflictError } from '../../server/errors.ts';
-import { createSignInThrottle } from '../../server/mfa/throttle/sign-in-throttle.ts';
+import { createSignInThrottle } from '../../server/throttle/sign-in-throttle.ts';
 import { openAccountDatabase, type AccountDatabase } from '../helpers/account-database.ts';
 
 const SEED = Number(process.env.C56_SEED ?? randomInt(2 ** 31));

@@ -12,8 +12,9 @@ import { connectRedis, pingRedis } from '../../server/adapters/redis-connection.
 import { deriveKey } from '../../server/crypto/secrets.ts';
 import type { Database } from '../../server/db/database.ts';
 import { createMfaServices, type MfaServices } from '../../server/mfa/index.ts';
-import { createSignInThrottle } from '../../server/mfa/throttle/sign-in-throttle.ts';
-import { MfaError, ThrottledError } from '../../server/mfa/types.ts';
+import { MfaError } from '../../server/mfa/types.ts';
+import { createSignInThrottle } from '../../server/throttle/sign-in-throttle.ts';
+import { ThrottledError } from '../../server/throttle/types.ts';
 import { SoftAuthenticator } from '../helpers/soft-authenticator.ts';
 import { TEST_REDIS_URL, uniqueRedisPrefix } from '../helpers/services.ts';
 import { openAccountDatabase, type AccountDatabase } from '../helpers/account-database.ts';
@@ -34,9 +35,9 @@ test.before(async () => {
   await pingRedis(redis);
   accountDb = await openAccountDatabase('mfa');
   db = accountDb.db;
-  const config = { issuer: `${ORIGIN}/`, productName: 'Latchkey', redisKeyPrefix: prefix };
-  backends.memory = createMfaServices({ db, keyring, config, logger, adapterFactory: createAdapterFactory({ keyPrefix: prefix }) });
-  backends.redis = createMfaServices({ db, keyring, config, logger, redis, adapterFactory: createAdapterFactory({ redis, keyPrefix: prefix }) });
+  const config = { issuer: `${ORIGIN}/`, productName: 'Latchkey' };
+  backends.memory = createMfaServices({ db, keyring, config, adapterFactory: createAdapterFactory({ keyPrefix: prefix }) });
+  backends.redis = createMfaServices({ db, keyring, config, adapterFactory: createAdapterFactory({ redis, keyPrefix: prefix }) });
 });
 
 test.after.always(async () => {

@@ -15,7 +15,8 @@
 // cannot remove a factor without re-authenticating. Where MFA is required,
 // the last factor cannot be removed at all.
 // (Changing factors once the last factor is older than ACCOUNT_REAUTH_WINDOW:
-// c40-account-reauth.test.ts.)
+// c40-mfa-cannot-be-skipped-account-reauth.test.ts; asking for MFA with the
+// claims parameter: c40-mfa-cannot-be-skipped-claims-parameter.test.ts.)
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { parseForm } from '../helpers/browser.ts';

@@ -2,23 +2,32 @@
 // its answer is checked and a right answer gives it back, so N failures use
 // the allowance and the next attempt starts a block; blocks double and stop at
 // a cap; the known-browser exemption; resets on success; email keys are keyed
-// hashes of the canonical address. (Shared counts over Redis: test/integration/mfa-stores.test.ts.)
+// hashes of the canonical address. Block lengths are timed by an injected
+// clock, so most of this runs on a fake one; one test waits in real time.
+// (Shared counts over Redis: test/integration/mfa-stores.test.ts.)
 import test from 'ava';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { createSignInThrottle, ipKey } from '../../server/mfa/throttle/sign-in-throttle.ts';
-import { blockSeconds, DEFAULT_LIMITS, type ThrottleLimits } from '../../server/mfa/throttle/limits.ts';
-import { ThrottledError, type SignInThrottle } from '../../server/mfa/types.ts';
+import { createSignInThrottle, ipKey } from '../../server/throttle/sign-in-throttle.ts';
+import { nextBlock, secondsLeft } from '../../server/throttle/blocks.ts';
+import { BLOCK_MEMORY_SECONDS, blockSeconds, DEFAULT_LIMITS, type ThrottleLimits } from '../../server/throttle/limits.ts';
+import { ThrottledError, type SignInThrottle } from '../../server/throttle/types.ts';
 
 interface LogLine { level: number; msg: string; limiter?: string; remaining?: number; retryAfterSeconds?: number; ip?: string }
 
 const EMAIL_HASH_KEY = Buffer.alloc(32, 7);
 
-function throttle(limits: Partial<ThrottleLimits> = {}, emailHashKey = EMAIL_HASH_KEY) {
+/** A clock that moves only when told. */
+function fakeClock(start = Date.UTC(2030, 0, 1)) {
+  let now = start;
+  return { now: () => now, advance: (seconds: number) => { now += seconds * 1000; } };
+}
+
+function throttle(limits: Partial<ThrottleLimits> = {}, emailHashKey = EMAIL_HASH_KEY, now?: () => number) {
   const lines: LogLine[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(JSON.parse(line)); } });
-  return { throttle: createSignInThrottle({ keyPrefix: 'test:', emailHashKey, logger, limits }), lines };
+  return { throttle: createSignInThrottle({ keyPrefix: 'test:', emailHashKey, logger, limits, now }), lines };
 }
 
 /** The ThrottledError a call throws, or undefined when it does not throw. */
@@ -92,11 +101,12 @@ test('C56: the email key is keyed: not a plain hash of the address, and another 
   t.is(th.emailKey('Ann@Example.com'), throttle().throttle.emailKey('ann@example.com'), 'the same key gives the same hash (shared counts)');
 });
 
-test('repeated blocks double, up to the cap, and the owner signing in does not lift them (real time)', async (t) => {
+test('repeated blocks double, up to the cap, and the owner signing in does not lift them (fake clock)', async (t) => {
+  const clock = fakeClock();
   const { throttle: th, lines } = throttle({
     account: { points: 3, duration: 3600, block: 1, maxBlock: 2 },
     accountIp: { points: 1000, duration: 900, block: 60, maxBlock: 900 },
-  });
+  }, EMAIL_HASH_KEY, clock.now);
   const waits = [];
   for (let round = 0; round < 3; round++) {
     let error;
@@ -108,7 +118,7 @@ test('repeated blocks double, up to the cap, and the owner signing in does not l
     await th.passwordAttempt('ann@example.com', '192.0.2.200', { knownBrowser: true });
     await th.passwordSucceeded('ann@example.com', '192.0.2.200', { knownBrowser: true });
     t.truthy(await wrongPassword(th, 'ann@example.com', '203.0.113.98'));
-    await sleep(error!.retryAfterSeconds * 1000 + 150);
+    clock.advance(error!.retryAfterSeconds);
   }
   t.deepEqual(waits, [1, 2, 2]);
   t.deepEqual(lines.filter((l) => l.msg === 'throttle: blocked').map((l) => l.retryAfterSeconds), [1, 2, 2]);
@@ -151,6 +161,51 @@ test('the default limits: growth from 1 min, capped at 15 min (IP: from 15 min, 
     account: { points: 20, duration: 3600 },
     secondFactor: { points: 5, duration: 900 },
   });
+});
+
+test('default limits on a fake clock: each block ends exactly on time, counts down, and the next doubles up to the cap', async (t) => {
+  const clock = fakeClock();
+  const { throttle: th, lines } = throttle({}, EMAIL_HASH_KEY, clock.now);
+  const waits = [];
+  // From a known browser, so that only the account+IP limit applies (the
+  // all-IPs one counts in real time, which this clock does not move).
+  const known = { knownBrowser: true };
+  for (let round = 0; round < 6; round++) {
+    // A fresh allowance after every block: five wrong passwords pass, the sixth starts the next block.
+    for (let i = 1; i <= 5; i++) t.is(await wrongPassword(th, 'ann@example.com', '192.0.2.1', known), undefined, `round ${round}, attempt ${i}`);
+    const started = await wrongPassword(th, 'ann@example.com', '192.0.2.1', known);
+    waits.push(started?.retryAfterSeconds);
+    clock.advance(started!.retryAfterSeconds - 1);
+    t.is((await wrongPassword(th, 'ann@example.com', '192.0.2.1', known))?.retryAfterSeconds, 1, 'one second before its end');
+    clock.advance(1);
+  }
+  t.deepEqual(waits, [60, 120, 240, 480, 900, 900]);
+  t.deepEqual(lines.filter((l) => l.msg === 'throttle: blocked').map((l) => l.retryAfterSeconds), [60, 120, 240, 480, 900, 900]);
+  // The per-IP limit: 100 failures (any accounts), then from 15 min up to 1 h.
+  const ipWaits = [];
+  for (let round = 0; round < 4; round++) {
+    for (let i = 0; i < 100; i++) t.is(await wrongPassword(th, `user${round}-${i}@example.com`, '198.51.100.1'), undefined);
+    const started = await wrongPassword(th, 'someone@example.com', '198.51.100.1');
+    ipWaits.push(started?.retryAfterSeconds);
+    clock.advance(started!.retryAfterSeconds);
+  }
+  t.deepEqual(ipWaits, [900, 1800, 3600, 3600]);
+});
+
+test('a block counts towards the next for 24 hours from the first one, then the length starts over', (t) => {
+  const limit = DEFAULT_LIMITS.accountIp;
+  const start = Date.UTC(2030, 0, 1);
+  const first = nextBlock(limit, undefined, start);
+  t.deepEqual(first, { count: 1, firstAt: start, until: start + 60_000 });
+  const second = nextBlock(limit, first, start + 3600_000);
+  t.deepEqual(second, { count: 2, firstAt: start, until: start + 3600_000 + 120_000 });
+  t.is(nextBlock(limit, second, start + BLOCK_MEMORY_SECONDS * 1000 - 1).count, 3);
+  t.deepEqual(nextBlock(limit, second, start + BLOCK_MEMORY_SECONDS * 1000), { count: 1, firstAt: start + BLOCK_MEMORY_SECONDS * 1000, until: start + BLOCK_MEMORY_SECONDS * 1000 + 60_000 });
+  // What a refused attempt is told: whole seconds, rounded up, never 0 while blocked.
+  t.is(secondsLeft(first, start), 60);
+  t.is(secondsLeft(first, start + 59_001), 1);
+  t.is(secondsLeft(first, start + 60_000), 0);
+  t.is(secondsLeft(undefined, start), 0);
 });
 
 test('a known browser skips the all-IPs account limit, not the account+IP one', async (t) => {

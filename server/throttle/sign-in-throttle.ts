@@ -1,13 +1,14 @@
 // Failed sign-in limits (rate-limiter-flexible; Redis when given, so every
 // process shares the counts). Blocks are ours rather than the library's
-// blockDuration, to make them grow with each repeat. Limits: ./limits.ts.
+// blockDuration, to make them grow with each repeat (./blocks.ts). Limits: ./limits.ts.
 import { isIPv6 } from 'node:net';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { emailHash } from '../../accounts/email.ts';
-import { ThrottledError, type SignInThrottle } from '../types.ts';
-import { BLOCK_MEMORY_SECONDS, blockSeconds, DEFAULT_LIMITS, type Limit, type LimiterName, type ThrottleLimits } from './limits.ts';
+import { emailHash } from '../accounts/email.ts';
+import { ThrottledError, type SignInThrottle } from './types.ts';
+import { memoryBlockStore, nextBlock, redisBlockStore, secondsLeft, type Block, type BlockStore, type Clock } from './blocks.ts';
+import { DEFAULT_LIMITS, type Limit, type LimiterName, type ThrottleLimits } from './limits.ts';
 
 export interface SignInThrottleOptions {
   redis?: Redis;
@@ -17,9 +18,11 @@ export interface SignInThrottleOptions {
   emailHashKey: Buffer;
   logger: Logger;
   limits?: Partial<ThrottleLimits>;
+  /** Tests only: the clock blocks are timed by (Date.now otherwise). */
+  now?: Clock;
 }
 
-interface Rule { name: LimiterName; limit: Limit; attempts: RateLimiterAbstract; blocks: RateLimiterAbstract }
+interface Rule { name: LimiterName; limit: Limit; attempts: RateLimiterAbstract; blocks: BlockStore }
 
 /** IPv6 clients usually hold a whole /64, so that is what counts as one address. */
 export function ipKey(ip: string): string {
@@ -34,9 +37,14 @@ export function ipKey(ip: string): string {
   return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
-const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+/**
+ * Each block ends its key's window of attempts: after it the key counts
+ * afresh under a new name, one that an attempt racing with the block's start
+ * (it read no block yet) cannot have counted under.
+ */
+const windowKey = (key: string, block: Block | undefined) => (block ? `${key}~${block.until}` : key);
 
-export function createSignInThrottle({ redis, keyPrefix, emailHashKey, logger, limits = {} }: SignInThrottleOptions): SignInThrottle {
+export function createSignInThrottle({ redis, keyPrefix, emailHashKey, logger, limits = {}, now = Date.now }: SignInThrottleOptions): SignInThrottle {
   // Keys never hold an email: a keyed hash of its canonical form, the one
   // account lookup uses, so every spelling that finds an account shares its counts.
   const emailKey = (email: string) => emailHash(emailHashKey, email);
@@ -50,46 +58,66 @@ export function createSignInThrottle({ redis, keyPrefix, emailHashKey, logger, l
     return {
       name, limit,
       attempts: limiter(prefix, limit.points, limit.duration),
-      blocks: limiter(`${prefix}:blocks`, Number.MAX_SAFE_INTEGER, BLOCK_MEMORY_SECONDS),
+      blocks: redis ? redisBlockStore(redis, `${keyPrefix}throttle:blocks:${name}:`, now) : memoryBlockStore(now),
     };
   };
   const rules = { ip: rule('ip'), accountIp: rule('accountIp'), account: rule('account'), secondFactor: rule('secondFactor') };
   type Applied = [Rule, string];
 
   /**
-   * Counts an attempt on each of `applied` (an atomic increment, before the
-   * answer is checked); throws when one of them is over its limit. The one
-   * attempt that first goes over starts a block (doubling with each repeat).
+   * Counts an attempt on each of `applied` that is not blocked (an atomic
+   * increment, before the answer is checked); throws when one of them is
+   * blocked or over its limit. The one attempt that first goes over starts a
+   * block (doubling with each repeat).
    */
   async function attempt(applied: Applied[], ip: string): Promise<void> {
     let wait = 0;
     for (const [r, key] of applied) {
-      const res = await r.attempts.penalty(key, 1);
-      if (res.consumedPoints <= r.limit.points) {
-        logger.info({ limiter: r.name, remaining: r.limit.points - res.consumedPoints }, 'throttle: attempt counted');
-      } else if (res.consumedPoints === r.limit.points + 1) {
-        const n = (await r.blocks.penalty(key, 1)).consumedPoints;
-        const duration = blockSeconds(r.limit, n);
-        await r.attempts.block(key, duration);
-        logger.warn({ limiter: r.name, retryAfterSeconds: duration, blocks: n, ip }, 'throttle: blocked');
-        wait = Math.max(wait, duration);
-      } else {
-        const left = seconds(res.msBeforeNext);
+      const block = await r.blocks.get(key);
+      const left = secondsLeft(block, now());
+      if (left > 0) {
         logger.info({ limiter: r.name, retryAfterSeconds: left, ip }, 'throttle: refused while blocked');
         wait = Math.max(wait, left);
+        continue;
       }
+      const res = await r.attempts.penalty(windowKey(key, block), 1);
+      if (res.consumedPoints <= r.limit.points) {
+        logger.info({ limiter: r.name, remaining: r.limit.points - res.consumedPoints }, 'throttle: attempt counted');
+        continue;
+      }
+      // Over the limit: exactly one attempt (points + 1) starts the block;
+      // those racing with it are refused for as long as it will last.
+      const at = now();
+      const next = nextBlock(r.limit, block, at);
+      const duration = secondsLeft(next, at);
+      if (res.consumedPoints === r.limit.points + 1) {
+        await r.blocks.set(key, next);
+        logger.warn({ limiter: r.name, retryAfterSeconds: duration, blocks: next.count, ip }, 'throttle: blocked');
+      } else {
+        logger.info({ limiter: r.name, retryAfterSeconds: duration, ip }, 'throttle: refused while blocked');
+      }
+      wait = Math.max(wait, duration);
     }
     if (wait > 0) throw new ThrottledError(wait);
   }
 
   /** A right answer: its attempt was not a failure. */
   async function giveBack(applied: Applied[]): Promise<void> {
-    for (const [r, key] of applied) await r.attempts.reward(key, 1);
+    for (const [r, key] of applied) {
+      const block = await r.blocks.get(key);
+      // A block that started since the attempt ended the window it was counted in.
+      if (secondsLeft(block, now()) === 0) await r.attempts.reward(windowKey(key, block), 1);
+    }
   }
 
   async function reset(r: Rule, key: string, forgetBlocks = false): Promise<void> {
-    await r.attempts.delete(key);
-    if (forgetBlocks) await r.blocks.delete(key);
+    const block = await r.blocks.get(key);
+    await r.attempts.delete(windowKey(key, block));
+    if (forgetBlocks) {
+      // Without its blocks the key counts under its first window's name again.
+      await r.attempts.delete(key);
+      await r.blocks.delete(key);
+    }
     logger.debug({ limiter: r.name, forgetBlocks }, 'throttle: reset');
   }
 

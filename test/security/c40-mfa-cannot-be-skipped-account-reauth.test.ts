@@ -3,7 +3,7 @@
 // needs a fresh second factor. The server runs with ACCOUNT_REAUTH_WINDOW=2s;
 // once the last sign-in factor is older than that, removing a factor,
 // adding a TOTP, regenerating recovery codes or changing the password is
-// answered with a redirect to re-authenticate (max_age=0 -> the
+// answered with a redirect to re-authenticate (max_age=1 -> the
 // second-factor step) and changes nothing. After re-authenticating with the
 // second factor the same change goes through (control).
 import test from 'ava';

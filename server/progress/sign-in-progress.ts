@@ -1,7 +1,8 @@
-// What this interaction has proven so far, kept server-side under the
-// interaction's uid (the session is signed in only when the flow is done).
-// Secrets that wait here (a TOTP secret being set up, recovery codes to show)
-// are encrypted, so a store dump does not reveal them.
+// What a sign-in has proven so far, kept server-side under its interaction's
+// uid (the session is signed in only when the flow is done); the account page
+// keeps its TOTP set-ups in the same store, under the session. Secrets that
+// wait here (a TOTP secret being set up, recovery codes to show) are
+// encrypted, so a store dump does not reveal them.
 import type { Adapter } from '../adapters/index.ts';
 import { decrypt, encrypt } from '../crypto/secrets.ts';
 import type { SignInResult } from '../mfa/policy.ts';
