@@ -8,6 +8,7 @@ import { buildKeyring, loadMasterKey, type Keyring } from '../crypto/master-key.
 import { openCliDatabase } from '../db/connect.ts';
 import type { Database } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
+import { oneLine } from '../errors.ts';
 import { registerApisCreate } from './commands/apis-create.ts';
 import { registerApisDelete } from './commands/apis-delete.ts';
 import { registerApisList } from './commands/apis-list.ts';
@@ -32,13 +33,6 @@ import { registerUsersResetMfa } from './commands/users-reset-mfa.ts';
 import { registerUsersSetPassword } from './commands/users-set-password.ts';
 import { registerUsersShow } from './commands/users-show.ts';
 import { registerUsersSignOut } from './commands/users-sign-out.ts';
-
-/** One line for any error: pg's AggregateError (connection refused) has an empty message. */
-function oneLine(error: unknown): string {
-  const e = error as { message?: string; code?: string; errors?: { message?: string }[] };
-  const message = e?.message || e?.errors?.[0]?.message || e?.code || String(error);
-  return message.replace(/\s*\n\s*/g, ' ').trim();
-}
 
 const run: Runner = (action, settings = {}) => async (...actionArgs) => {
   const command = actionArgs.at(-1) as Command;
