@@ -11,6 +11,7 @@ import { createRequestListener } from './app.ts';
 import { GenerationWatcher } from './cache/generation-watcher.ts';
 import { createClientCache } from './clients/client-cache.ts';
 import { listClients } from './clients/client-queries.ts';
+import { loadEnvFile } from './config/env-file.ts';
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { buildKeyring, loadMasterKey, WrongMasterKeyError, wrongMasterKeyMessage } from './crypto/master-key.ts';
 import { openServerDatabase } from './db/connect.ts';
@@ -37,7 +38,7 @@ async function checkStores(config: Config, db: Database, redis: Redis | undefine
   if (redis) await pingRedis(redis).catch((error) => { throw new Error(`Redis (REDIS_URL) did not answer: ${oneLine(redisError() ?? error)}`); });
 }
 
-async function start(config: Config) {
+async function start(config: Config, envFile: string | undefined) {
   const logger = pino({ level: config.logLevel });
   const keyring = buildKeyring(loadMasterKey(config), config);
   const db = await openServerDatabase(config, (error) => logger.warn({ err: error }, 'a pooled Postgres connection failed; it will be replaced'));
@@ -145,6 +146,7 @@ async function start(config: Config) {
     `  database    ${embedded ? 'embedded PGlite (no DATABASE_URL)' : 'Postgres (DATABASE_URL)'}`,
     `  sessions    ${redis ? 'Redis (REDIS_URL)' : 'in-process store, lost on restart (no REDIS_URL)'}`,
     ...(embedded ? [`  data folder ${config.dataDir}`] : []),
+    ...(envFile ? [`  settings    ${envFile} (the environment wins over it)`] : []),
     `Next, in another terminal: npx latchkey apis create --identifier https://orders.internal --scope "orders:read orders:write"`,
   ].join('\n'));
 
@@ -175,8 +177,9 @@ function startFailure(error: unknown, config: Config | undefined): string {
 
 let config: Config | undefined;
 try {
+  const envFile = loadEnvFile();
   config = loadConfig();
-  await start(config);
+  await start(config, envFile);
 } catch (error) {
   console.error(startFailure(error, config));
   process.exit(1);

@@ -3,6 +3,7 @@
 // prints either text or exactly one JSON object (--json). Errors are one line
 // on stderr ("latchkey: ...") with exit status 1.
 import { Command, CommanderError } from 'commander';
+import { loadEnvFile } from '../config/env-file.ts';
 import { loadConfig } from '../config/index.ts';
 import { buildKeyring, loadMasterKey, type Keyring } from '../crypto/master-key.ts';
 import { openCliDatabase } from '../db/connect.ts';
@@ -106,6 +107,7 @@ export function buildProgram(): Command {
 
 async function main(argv: string[]): Promise<number> {
   try {
+    loadEnvFile(); // the server's settings, read the same way
     await buildProgram().parseAsync(argv);
     return 0;
   } catch (error) {

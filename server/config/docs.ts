@@ -17,6 +17,7 @@ export function envExample(): string {
   return [
     '# Latchkey configuration. Every setting is optional in development;',
     '# production (NODE_ENV=production) requires LATCHKEY_SECRET, DATABASE_URL, REDIS_URL and an https ISSUER.',
+    '# Copy it to .env: the server and the CLI read .env from the folder they run in; the environment wins over it.',
     '',
     ...SETTINGS.flatMap((s) => [`# ${plain(s.description)}`, 'default' in s ? `${s.name}=${s.default}` : `# ${s.name}=`, '']),
   ].join('\n');

@@ -44,9 +44,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export function runCli(env: Record<string, string>, args: string[], options: { stdin?: string } = {}): Promise<CliResult> {
+export function runCli(env: Record<string, string>, args: string[], options: { stdin?: string; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [join(ROOT, 'server', 'cli', 'main.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    const child = spawn(NODE, [join(ROOT, 'server', 'cli', 'main.ts'), ...args], { cwd: options.cwd ?? ROOT, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => { stdout += chunk; });
