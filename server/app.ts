@@ -15,6 +15,7 @@ import type { AccountPageDependencies } from './account/context.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import type { InteractionDependencies } from './interactions/context.ts';
 import { pageContext } from './interactions/context.ts';
+import { VERSION } from './version.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
 
 const SIMPLEWEBAUTHN_BROWSER = fileURLToPath(new URL('../node_modules/@simplewebauthn/browser/dist/bundle/', import.meta.url));
@@ -46,11 +47,11 @@ export function createApp(deps: AppDependencies): Koa {
     ctx.set('Cache-Control', 'no-store');
     try {
       await deps.healthy();
-      ctx.body = { status: 'ok' };
+      ctx.body = { status: 'ok', version: VERSION };
     } catch (error) {
       deps.logger.warn({ err: error }, 'health check failed');
       ctx.status = 503;
-      ctx.body = { status: 'unavailable' };
+      ctx.body = { status: 'unavailable', version: VERSION };
     }
   });
   app.use(errorPages((ctx) => pageContext(deps.config, ctx)));

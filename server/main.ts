@@ -18,6 +18,7 @@ import { openServerDatabase } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { oneLine } from './errors.ts';
+import { VERSION } from './version.ts';
 import { ensureSigningKeys, loadSigningJwks, longestApiTokenTtl, nextKeyActivation } from './keys/key-store.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
 import { createMfaServices } from './mfa/index.ts';
@@ -141,7 +142,7 @@ async function start(config: Config, envFile: string | undefined) {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const embedded = !config.databaseUrl;
   console.log([
-    `Latchkey is running: ${config.issuer} (listening on ${config.host}:${port}, ${config.env} mode)`,
+    `Latchkey is running: ${config.issuer} (version ${VERSION}, listening on ${config.host}:${port}, ${config.env} mode)`,
     `  discovery   ${config.issuer}/.well-known/openid-configuration`,
     `  database    ${embedded ? 'embedded PGlite (no DATABASE_URL)' : 'Postgres (DATABASE_URL)'}`,
     `  sessions    ${redis ? 'Redis (REDIS_URL)' : 'in-process store, lost on restart (no REDIS_URL)'}`,

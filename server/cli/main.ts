@@ -10,6 +10,7 @@ import { openCliDatabase } from '../db/connect.ts';
 import type { Database } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
 import { oneLine } from '../errors.ts';
+import { VERSION } from '../version.ts';
 import { registerApisCreate } from './commands/apis-create.ts';
 import { registerApisDelete } from './commands/apis-delete.ts';
 import { registerApisList } from './commands/apis-list.ts';
@@ -55,7 +56,8 @@ const run: Runner = (action, settings = {}) => async (...actionArgs) => {
 
 /** A command group: without a (known) subcommand it fails in one line rather than printing help. */
 function group(program: Command, name: string, description: string): Command {
-  const cmd = program.command(name).description(description).argument('[command]');
+  // The [command] argument catches unknown names; usage() keeps commander from adding its own "[command]" again.
+  const cmd = program.command(name).description(description).argument('[command]').usage('<command> [options]');
   return cmd.action((sub: string | undefined) => {
     const names = cmd.commands.map((c) => c.name()).join(', ');
     cmd.error(sub ? `unknown command '${name} ${sub}' (use ${names})` : `'${name}' needs a command: ${names}`);
@@ -65,6 +67,11 @@ function group(program: Command, name: string, description: string): Command {
 export function buildProgram(): Command {
   const program = new Command('latchkey')
     .description('Latchkey administration: APIs, clients, users and their second factors, signing keys')
+    .version(VERSION, '-V, --version', 'print the version')
+    // A misspelt option or a stray argument is an error naming it, never ignored
+    // (commander's defaults, stated; subcommands inherit the second).
+    .allowUnknownOption(false)
+    .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({
       // Commander's usage errors become the same single line as ours.

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort, runFailingStart, startServer } from '../helpers/server-process.ts';
+import { freePort, ROOT, runFailingStart, startServer } from '../helpers/server-process.ts';
 import { createTestDatabase, TEST_REDIS_URL, uniqueRedisPrefix } from '../helpers/services.ts';
 
 const folders: string[] = [];
@@ -105,5 +105,17 @@ test('production with another LATCHKEY_SECRET: says so in one line', async (t) =
     t.is(output.trim(), 'Latchkey could not start: the signing keys in DATABASE_URL were encrypted with another key than this LATCHKEY_SECRET: set the LATCHKEY_SECRET they were made with');
   } finally {
     await database.drop();
+  }
+});
+
+test('the version of package.json is in the start-up banner and in /healthz', async (t) => {
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  const server = await startServer();
+  try {
+    const health = await fetch(`${server.issuer}/healthz`);
+    t.deepEqual(await health.json(), { status: 'ok', version });
+    t.true(server.output().startsWith(`Latchkey is running: ${server.issuer} (version ${version}, `), server.output());
+  } finally {
+    await server.stop();
   }
 });
