@@ -1,11 +1,12 @@
-// Koa composition: security headers -> static assets -> health -> sign-in
-// pages -> oidc-provider (last; its routes end the response).
+// Koa composition: security headers -> static assets -> health -> home page ->
+// sign-in pages -> oidc-provider (last; its routes end the response).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.ts';
 import { errorPages } from './http/error-pages.ts';
+import { home } from './http/home-page.ts';
 import { answerRefused, issuerPin } from './http/issuer-origin.ts';
 import { assignRequestId, requestIdOf } from './http/request-id.ts';
 import { securityHeaders, setApiSecurityHeaders } from './http/security-headers.ts';
@@ -55,6 +56,7 @@ export function createApp(deps: AppDependencies): Koa {
     }
   });
   app.use(errorPages((ctx) => pageContext(deps.config, ctx)));
+  app.use(home((ctx) => pageContext(deps.config, ctx)));
   app.use(interactionRoutes(deps));
   app.use(accountRoutes(deps));
   // Everything else is oidc-provider's. Headers set above are already on the
