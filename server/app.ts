@@ -1,11 +1,12 @@
-// Koa composition: security headers -> static assets -> health -> sign-in
-// pages -> oidc-provider (last; its routes end the response).
+// Koa composition: security headers -> static assets -> health -> home page ->
+// sign-in pages -> oidc-provider (last; its routes end the response).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.ts';
 import { errorPages } from './http/error-pages.ts';
+import { home } from './http/home-page.ts';
 import { pageContext } from './http/page-context.ts';
 import { answerRefused, issuerPin } from './http/issuer-origin.ts';
 import { assignRequestId, logRequestFailure, requestIdOf } from './http/request-id.ts';
@@ -15,6 +16,7 @@ import { accountRoutes } from './account/routes.ts';
 import type { AccountPageDependencies } from './account/context.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import type { InteractionDependencies } from './interactions/context.ts';
+import { VERSION } from './version.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
 
 const SIMPLEWEBAUTHN_BROWSER = fileURLToPath(new URL('../node_modules/@simplewebauthn/browser/dist/bundle/', import.meta.url));
@@ -46,14 +48,15 @@ export function createApp(deps: AppDependencies): Koa {
     ctx.set('Cache-Control', 'no-store');
     try {
       await deps.healthy();
-      ctx.body = { status: 'ok' };
+      ctx.body = { status: 'ok', version: VERSION };
     } catch (error) {
       deps.logger.warn({ err: error, request_id: requestIdOf(ctx.req) }, 'health check failed');
       ctx.status = 503;
-      ctx.body = { status: 'unavailable' };
+      ctx.body = { status: 'unavailable', version: VERSION };
     }
   });
   app.use(errorPages((ctx) => pageContext(deps.config, ctx)));
+  app.use(home((ctx) => pageContext(deps.config, ctx)));
   app.use(interactionRoutes(deps));
   app.use(accountRoutes(deps));
   // Everything else is oidc-provider's. Headers set above are already on the

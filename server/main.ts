@@ -1,19 +1,24 @@
 // Process entry: config -> stores -> provider -> HTTP server, and a clean
 // shutdown on SIGINT/SIGTERM.
 import { createServer, type Server } from 'node:http';
+import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createAccountService } from './accounts/account-service.ts';
 import { createAdapterFactory } from './adapters/index.ts';
-import { connectRedis, pingRedis } from './adapters/redis-connection.ts';
+import { connectRedis, pingRedis, reportRedisOutage } from './adapters/redis-connection.ts';
 import { createApiCache } from './apis/api-cache.ts';
 import { createRequestListener } from './app.ts';
 import { GenerationWatcher } from './cache/generation-watcher.ts';
 import { createClientCache } from './clients/client-cache.ts';
 import { listClients } from './clients/client-queries.ts';
+import { loadEnvFile } from './config/env-file.ts';
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
-import { buildKeyring, loadMasterKey } from './crypto/master-key.ts';
+import { buildKeyring, loadMasterKey, WrongMasterKeyError, wrongMasterKeyMessage } from './crypto/master-key.ts';
 import { openServerDatabase } from './db/connect.ts';
+import type { Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
+import { oneLine } from './errors.ts';
+import { VERSION } from './version.ts';
 import { ensureSigningKeys, loadSigningJwks, longestApiTokenTtl, nextKeyActivation } from './keys/key-store.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
 import { createMfaServices } from './mfa/index.ts';
@@ -23,15 +28,33 @@ import { createSignInProgressStore } from './progress/sign-in-progress.ts';
 const KEY_RECHECK_MS = 60_000; // retired keys leave JWKS once their tokens expired
 const ACCOUNT_SETUP_TTL = 15 * 60; // time to scan a QR code and type its first code on /account
 
-async function start(config: Config) {
+/**
+ * Every store must answer before anything is written, so a start refused
+ * because one is down leaves the others as they were (no half-run migration).
+ */
+async function checkStores(config: Config, db: Database, redis: Redis | undefined, redisError: () => Error | undefined) {
+  await db.query('SELECT 1').catch((error) => {
+    throw new Error(`${config.databaseUrl ? 'Postgres (DATABASE_URL)' : `the embedded database in ${config.dataDir}`} did not answer: ${oneLine(error)}`);
+  });
+  // ioredis' own error ("max retries per request") hides the cause its connection saw.
+  if (redis) await pingRedis(redis).catch((error) => { throw new Error(`Redis (REDIS_URL) did not answer: ${oneLine(redisError() ?? error)}`); });
+}
+
+async function start(config: Config, envFile: string | undefined) {
   const logger = pino({ level: config.logLevel });
   const keyring = buildKeyring(loadMasterKey(config), config);
   const db = await openServerDatabase(config, (error) => logger.warn({ err: error }, 'a pooled Postgres connection failed; it will be replaced'));
+  // Until Redis first answered, its error is the start's one-line reason, not a line of its own.
+  let checked = false;
+  let redisError: Error | undefined;
+  const reportOutage = config.redisUrl ? reportRedisOutage(config.redisUrl) : () => {};
+  const redis = config.redisUrl
+    ? connectRedis(config.redisUrl, (error) => (checked ? reportOutage(error) : (redisError = error)))
+    : undefined;
+  await checkStores(config, db, redis, () => redisError);
+  checked = true;
   await migrate(db);
   await ensureSigningKeys(db, keyring.encryption);
-
-  const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
-  if (redis) await pingRedis(redis);
   const adapterFactory = createAdapterFactory({ redis, keyPrefix: config.redisKeyPrefix });
 
   const accounts = createAccountService(db, config);
@@ -122,11 +145,12 @@ async function start(config: Config) {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const embedded = !config.databaseUrl;
   console.log([
-    `Latchkey is running: ${config.issuer} (listening on ${config.host}:${port}, ${config.env} mode)`,
+    `Latchkey is running: ${config.issuer} (version ${VERSION}, listening on ${config.host}:${port}, ${config.env} mode)`,
     `  discovery   ${config.issuer}/.well-known/openid-configuration`,
     `  database    ${embedded ? 'embedded PGlite (no DATABASE_URL)' : 'Postgres (DATABASE_URL)'}`,
     `  sessions    ${redis ? 'Redis (REDIS_URL)' : 'in-process store, lost on restart (no REDIS_URL)'}`,
     ...(embedded ? [`  data folder ${config.dataDir}`] : []),
+    ...(envFile ? [`  settings    ${envFile} (the environment wins over it)`] : []),
     `Next, in another terminal: npx latchkey apis create --identifier https://orders.internal --scope "orders:read orders:write"`,
   ].join('\n'));
 
@@ -148,11 +172,19 @@ async function start(config: Config) {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
+/** One line, no stack, for configuration, connection and master key problems. */
+function startFailure(error: unknown, config: Config | undefined): string {
+  if (error instanceof ConfigError) return error.message;
+  const reason = error instanceof WrongMasterKeyError && config ? wrongMasterKeyMessage(config, error.what) : oneLine(error);
+  return `Latchkey could not start: ${reason}`;
+}
+
+let config: Config | undefined;
 try {
-  await start(loadConfig());
+  const envFile = loadEnvFile();
+  config = loadConfig();
+  await start(config, envFile);
 } catch (error) {
-  // One line, no stack, for configuration and connection problems.
-  const message = error instanceof ConfigError ? error.message : `Latchkey could not start: ${(error as Error).message}`;
-  console.error(message);
+  console.error(startFailure(error, config));
   process.exit(1);
 }

@@ -123,6 +123,11 @@ export const strings = {
     'loggedOut.message': 'You have signed out.',
     'loggedOut.messageFrom': 'You have signed out of {client}.',
 
+    'home.title': 'Sign-in service',
+    'home.lead': '{product} signs people in to apps: an app sends you here when you sign in to it.',
+    'home.account': 'Your account: sign in, two-step verification, remembered devices',
+    'home.discovery': 'OpenID Connect discovery document (for developers)',
+
     'error.title': 'Something went wrong',
     'error.generic': 'An unexpected error occurred. Please try again later.',
     'error.status': 'Error {status}',

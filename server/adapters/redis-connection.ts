@@ -1,10 +1,12 @@
 // The process's one Redis connection (oidc-provider storage, rate limits, caches).
 import { Redis } from 'ioredis';
 
-export function connectRedis(
-  url: string,
-  onError: (error: Error) => void = (error) => console.error(`Redis ${redactedHost(url)}: ${error.message} (reconnecting)`),
-): Redis {
+/** The default outage report: one stderr line naming the host, never the password. */
+export const reportRedisOutage = (url: string) => (error: Error): void => {
+  console.error(`Redis ${redactedHost(url)}: ${error.message} (reconnecting)`);
+};
+
+export function connectRedis(url: string, onError: (error: Error) => void = reportRedisOutage(url)): Redis {
   const redis = new Redis(url, {
     // Commands issued in the same tick share one write: every token request touches Redis.
     enableAutoPipelining: true,

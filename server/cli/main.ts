@@ -3,11 +3,14 @@
 // prints either text or exactly one JSON object (--json). Errors are one line
 // on stderr ("latchkey: ...") with exit status 1.
 import { Command, CommanderError } from 'commander';
+import { loadEnvFile } from '../config/env-file.ts';
 import { loadConfig } from '../config/index.ts';
 import { buildKeyring, loadMasterKey, type Keyring } from '../crypto/master-key.ts';
 import { openCliDatabase } from '../db/connect.ts';
 import type { Database } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
+import { oneLine } from '../errors.ts';
+import { VERSION } from '../version.ts';
 import { registerApisCreate } from './commands/apis-create.ts';
 import { registerApisDelete } from './commands/apis-delete.ts';
 import { registerApisList } from './commands/apis-list.ts';
@@ -33,13 +36,6 @@ import { registerUsersSetPassword } from './commands/users-set-password.ts';
 import { registerUsersShow } from './commands/users-show.ts';
 import { registerUsersSignOut } from './commands/users-sign-out.ts';
 
-/** One line for any error: pg's AggregateError (connection refused) has an empty message. */
-function oneLine(error: unknown): string {
-  const e = error as { message?: string; code?: string; errors?: { message?: string }[] };
-  const message = e?.message || e?.errors?.[0]?.message || e?.code || String(error);
-  return message.replace(/\s*\n\s*/g, ' ').trim();
-}
-
 const run: Runner = (action, settings = {}) => async (...actionArgs) => {
   const command = actionArgs.at(-1) as Command;
   const args = actionArgs.slice(0, -2) as string[];
@@ -60,7 +56,8 @@ const run: Runner = (action, settings = {}) => async (...actionArgs) => {
 
 /** A command group: without a (known) subcommand it fails in one line rather than printing help. */
 function group(program: Command, name: string, description: string): Command {
-  const cmd = program.command(name).description(description).argument('[command]');
+  // The [command] argument catches unknown names; usage() keeps commander from adding its own "[command]" again.
+  const cmd = program.command(name).description(description).argument('[command]').usage('<command> [options]');
   return cmd.action((sub: string | undefined) => {
     const names = cmd.commands.map((c) => c.name()).join(', ');
     cmd.error(sub ? `unknown command '${name} ${sub}' (use ${names})` : `'${name}' needs a command: ${names}`);
@@ -70,6 +67,11 @@ function group(program: Command, name: string, description: string): Command {
 function buildProgram(): Command {
   const program = new Command('latchkey')
     .description('Latchkey administration: APIs, clients, users and their second factors, signing keys')
+    .version(VERSION, '-V, --version', 'print the version')
+    // A misspelt option or a stray argument is an error naming it, never ignored
+    // (commander's defaults, stated; subcommands inherit the second).
+    .allowUnknownOption(false)
+    .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({
       // Commander's usage errors become the same single line as ours.
@@ -112,6 +114,7 @@ function buildProgram(): Command {
 
 async function main(argv: string[]): Promise<number> {
   try {
+    loadEnvFile(); // the server's settings, read the same way
     await buildProgram().parseAsync(argv);
     return 0;
   } catch (error) {

@@ -1,24 +1,44 @@
 // The README configuration table and .env.example, generated from SETTINGS.
 // `npm run config:docs` prints both; test/unit/config-docs.test.ts checks
 // that the committed files match.
-import { SETTINGS } from './settings.ts';
+import { SETTINGS, type Setting } from './settings.ts';
 
+const settings: readonly Setting[] = SETTINGS;
 const plain = (text: string) => text.replace(/`/g, '');
+
+function defaultCell(s: Setting): string {
+  if (s.default === undefined) return '—';
+  return s.productionDefault === undefined ? `\`${s.default}\`` : `\`${s.default}\` (production: \`${s.productionDefault}\`)`;
+}
 
 export function markdownTable(): string {
   return [
     '| variable | default | meaning |',
     '|---|---|---|',
-    ...SETTINGS.map((s) => `| \`${s.name}\` | ${'default' in s ? `\`${s.default}\`` : '—'} | ${s.description} |`),
+    ...settings.map((s) => `| \`${s.name}\` | ${defaultCell(s)} | ${s.description} |`),
   ].join('\n');
+}
+
+/**
+ * A default that depends on NODE_ENV stays commented out: a `.env` copied from
+ * the example and switched to production must not pin development's value.
+ */
+function envLine(s: Setting): string {
+  return s.default === undefined || s.productionDefault !== undefined ? `# ${s.name}=` : `${s.name}=${s.default}`;
+}
+
+function envComment(s: Setting): string {
+  const defaults = s.productionDefault === undefined ? '' : ` (default ${s.default}; production ${s.productionDefault})`;
+  return `# ${plain(s.description)}${defaults}`;
 }
 
 export function envExample(): string {
   return [
     '# Latchkey configuration. Every setting is optional in development;',
     '# production (NODE_ENV=production) requires LATCHKEY_SECRET, DATABASE_URL, REDIS_URL and an https ISSUER.',
+    '# Copy it to .env: the server and the CLI read .env from the folder they run in; the environment wins over it.',
     '',
-    ...SETTINGS.flatMap((s) => [`# ${plain(s.description)}`, 'default' in s ? `${s.name}=${s.default}` : `# ${s.name}=`, '']),
+    ...settings.flatMap((s) => [envComment(s), envLine(s), '']),
   ].join('\n');
 }
 

@@ -1,7 +1,7 @@
 // Environment -> one typed, frozen Config, validated once at start.
 import { resolve } from 'node:path';
 import { LOOPBACK_HOSTS } from '../protocol/constants.ts';
-import { SETTINGS } from './settings.ts';
+import { defaultFor, SETTINGS, type Setting } from './settings.ts';
 
 type Settings = typeof SETTINGS;
 type Parsed<S> = S extends { schema: { _zod: { output: infer O } } } ? O : never;
@@ -55,14 +55,14 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw: Record<string, unknown> = {};
   const problems: string[] = [];
-  for (const setting of SETTINGS) {
+  for (const setting of SETTINGS as readonly Setting[]) {
     const value = env[setting.name] === '' ? undefined : env[setting.name];
-    const input = value ?? ('default' in setting ? setting.default : undefined);
+    const input = value ?? defaultFor(setting, env.NODE_ENV);
     if (input === undefined) continue;
     const result = setting.schema.safeParse(input);
     if (result.success) raw[setting.name] = result.data;
     else {
-      const got = 'secret' in setting && setting.secret ? 'value hidden' : `got "${input}"`;
+      const got = setting.secret ? 'value hidden' : `got "${input}"`;
       problems.push(`${setting.name} ${result.error.issues[0]?.message ?? 'is invalid'} (${got})`);
     }
   }

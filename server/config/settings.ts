@@ -30,6 +30,8 @@ const boolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true
 export interface Setting {
   name: string;
   default?: string;
+  /** The default when NODE_ENV=production, where it differs. */
+  productionDefault?: string;
   description: string;
   schema: z.ZodType;
   /** May carry a password or key: never echoed in error messages. */
@@ -39,7 +41,8 @@ export interface Setting {
 export const SETTINGS = [
   { name: 'NODE_ENV', default: 'development', description: '`production` enables the strict start-up checks', schema: z.enum(['development', 'production', 'test']) },
   { name: 'PORT', default: '3000', description: 'TCP port to listen on', schema: integer(0, 65535) },
-  { name: 'HOST', default: '0.0.0.0', description: 'Address to bind', schema: z.string().min(1) },
+  // A laptop's first `npm start` must not serve its whole network; a container or server in production listens on every interface.
+  { name: 'HOST', default: '127.0.0.1', productionDefault: '0.0.0.0', description: 'Address to bind: loopback only in development, every interface in production', schema: z.string().min(1) },
   { name: 'ISSUER', description: 'Public issuer URL (default `http://localhost:$PORT`); https required in production unless localhost', schema: url(['http:', 'https:']).refine((v) => new URL(v).origin === v, 'must be an origin in lower case, without path, query or trailing / (e.g. https://id.example.com)') },
   { name: 'DATABASE_URL', secret: true, description: 'Postgres URL for clients, APIs, accounts and keys; unset = embedded PGlite in `DATA_DIR`', schema: url(['postgres:', 'postgresql:']) },
   { name: 'REDIS_URL', secret: true, description: 'Redis URL for sessions, interactions, grants and tokens; unset = in-process store', schema: url(['redis:', 'rediss:']) },
@@ -68,3 +71,8 @@ export const SETTINGS = [
   { name: 'ARGON2_TIME_COST', default: '2', description: 'argon2id iterations (minimum 2)', schema: integer(2, 100) },
   { name: 'ARGON2_PARALLELISM', default: '1', description: 'argon2id lanes (minimum 1)', schema: integer(1, 16) },
 ] as const satisfies readonly Setting[];
+
+/** A setting's default for this NODE_ENV (unset or empty means development): the one place defaults are picked. */
+export function defaultFor(setting: Setting, nodeEnv: string | undefined): string | undefined {
+  return nodeEnv === 'production' && setting.productionDefault !== undefined ? setting.productionDefault : setting.default;
+}

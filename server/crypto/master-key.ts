@@ -66,3 +66,23 @@ export function buildKeyring(master: Buffer, config: Config): Keyring {
     throttle: deriveKey(master, 'throttle'),
   };
 }
+
+/** Data that does not open with this process's master key. */
+export class WrongMasterKeyError extends Error {
+  override name = 'WrongMasterKeyError';
+  /** What could not be read, e.g. "signing keys". */
+  readonly what: string;
+  constructor(what: string) {
+    super(`the ${what} were encrypted with another master key`);
+    this.what = what;
+  }
+}
+
+/** One line: which key this process used, where the data lives, and what to set. */
+export function wrongMasterKeyMessage(config: Config, what: string): string {
+  const where = config.databaseUrl ? 'DATABASE_URL' : `the embedded database in ${config.dataDir}`;
+  if (config.secret) return `the ${what} in ${where} were encrypted with another key than this LATCHKEY_SECRET: set the LATCHKEY_SECRET they were made with`;
+  // A master.key file's content is itself a valid LATCHKEY_SECRET.
+  return `the ${what} in ${where} were encrypted with another key than DATA_DIR's master.key (${join(config.dataDir, MASTER_KEY_FILE)}): `
+    + 'set the LATCHKEY_SECRET they were made with (or the DATA_DIR whose master.key made them)';
+}

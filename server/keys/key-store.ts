@@ -3,6 +3,7 @@
 // rotated by `latchkey keys rotate`. SQL for signing_keys lives here only.
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { WrongMasterKeyError } from '../crypto/master-key.ts';
 import { decrypt, encrypt } from '../crypto/secrets.ts';
 import type { Database, Queryable } from '../db/database.ts';
 
@@ -92,7 +93,16 @@ export async function loadSigningJwks(db: Queryable, encryptionKey: Buffer, rete
       ORDER BY ${SIGNING} DESC, created_at DESC, kid`,
     [retentionSeconds],
   );
-  return rows.map((r) => JSON.parse(decrypt(encryptionKey, r.private_jwk_encrypted, r.kid)) as JWK);
+  return rows.map((r) => JSON.parse(openPrivateJwk(encryptionKey, r.private_jwk_encrypted, r.kid)) as JWK);
+}
+
+/** AES-GCM refuses an envelope made under another key: say that, not "unable to authenticate data". */
+function openPrivateJwk(encryptionKey: Buffer, envelope: string, kid: string): string {
+  try {
+    return decrypt(encryptionKey, envelope, kid);
+  } catch {
+    throw new WrongMasterKeyError('signing keys');
+  }
 }
 
 /** When the next published key starts signing, if one is waiting. */

@@ -44,9 +44,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export function runCli(env: Record<string, string>, args: string[], options: { stdin?: string } = {}): Promise<CliResult> {
+export function runCli(env: Record<string, string>, args: string[], options: { stdin?: string; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [join(ROOT, 'server', 'cli', 'main.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    const child = spawn(NODE, [join(ROOT, 'server', 'cli', 'main.ts'), ...args], { cwd: options.cwd ?? ROOT, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => { stdout += chunk; });
@@ -123,6 +123,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Command to run instead of `node server/main.ts` (e.g. npm start). */
   command?: [string, ...string[]];
+  /** Working directory of the server (default: the project folder). */
+  cwd?: string;
   timeoutMs?: number;
 }
 
@@ -149,7 +151,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const [command, ...args] = options.command ?? [NODE, join(ROOT, 'server', 'main.ts')];
   // Drop the caller's store settings so "embedded" really is embedded.
   const { DATABASE_URL: _d, REDIS_URL: _r, LATCHKEY_SECRET: _s, ...inherited } = process.env;
-  const child = spawn(command, args, { cwd: ROOT, env: { ...inherited, ...env }, detached: true });
+  const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env: { ...inherited, ...env }, detached: true });
   let printed = '';
   child.stdout!.on('data', (chunk) => { printed += chunk; });
   child.stderr!.on('data', (chunk) => { printed += chunk; });
@@ -175,4 +177,33 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     admin: adminCommand(cli),
     stop,
   };
+}
+
+export interface FailedStart {
+  code: number;
+  /** stdout and stderr, in the order printed. */
+  output: string;
+}
+
+/**
+ * Runs `node server/main.ts` on a free port with the caller's environment
+ * minus the store settings, plus `env`, until it exits: for starts that must fail. A server
+ * that is still running after `timeoutMs` is stopped and the test fails.
+ */
+export async function runFailingStart(env: Record<string, string>, timeoutMs = 30_000): Promise<FailedStart> {
+  const { DATABASE_URL: _d, REDIS_URL: _r, LATCHKEY_SECRET: _s, ...inherited } = process.env;
+  const port = String(await freePort());
+  const defaults = { PORT: port, HOST: '127.0.0.1', ISSUER: `http://localhost:${port}`, LOG_LEVEL: 'warn' };
+  const child = spawn(NODE, [join(ROOT, 'server', 'main.ts')], { cwd: ROOT, env: { ...inherited, ...defaults, ...env }, detached: true });
+  let output = '';
+  child.stdout!.on('data', (chunk) => { output += chunk; });
+  child.stderr!.on('data', (chunk) => { output += chunk; });
+  const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+  const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
+  const result = await Promise.race([exited, timer]);
+  if (result === 'timeout') {
+    await stopProcessGroup(child);
+    throw new Error(`the server did not exit within ${timeoutMs} ms:\n${output}`);
+  }
+  return { code: result, output };
 }

@@ -147,7 +147,8 @@ test.serial('clients update refuses bad changes in one line and changes nothing'
 });
 
 test.serial('clients update keeps the create rules: no redirect URIs without authorization_code', async (t) => {
-  const m2m = await json(['clients', 'create', '--name', 'Worker', '--grant', 'client_credentials']);
+  await json(['apis', 'create', '--identifier', 'https://worker.example.com', '--scope', 'jobs:run']);
+  const m2m = await json(['clients', 'create', '--name', 'Worker', '--grant', 'client_credentials', '--api', 'https://worker.example.com']);
   await fails(t, ['clients', 'update', m2m.client_id, '--redirect-uri', 'https://app.example.com/cb'], /redirect URIs are only used by authorization_code/);
   t.deepEqual((await json(['clients', 'show', m2m.client_id])).redirect_uris, []);
 });

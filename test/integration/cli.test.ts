@@ -3,7 +3,7 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -157,6 +157,7 @@ test.serial('clients create refuses bad registrations in one line', async (t) =>
   await fails(t, ['clients', 'create', '--name', 'Bad', '--grant', 'client_credentials', '--api', 'https://x.example.com'], /unknown API https:\/\/x\.example\.com/);
   await fails(t, ['clients', 'create', '--name', 'Bad', '--grant', 'client_credentials', '--api', 'https://api.example.com', '--scope', 'orders:delete'], /scope "orders:delete" is not offered/);
   await fails(t, ['clients', 'create', '--grant', 'client_credentials'], /required option '--name <name>'/);
+  await fails(t, ['clients', 'create', '--name', 'Bad', '--grant', 'client_credentials'], /^latchkey: client_credentials needs the API its tokens are for: add --api <identifier> \(see latchkey apis list\)\n$/);
   await fails(t, ['clients', 'create', '--name', 'Bad', '--frobnicate'], /unknown option '--frobnicate'/);
   t.is((await json(['clients', 'list'])).clients.length, 3, 'nothing half-created');
 });
@@ -207,6 +208,13 @@ test.serial('users create / list / show / disable / enable / set-password / dele
   await fails(t, ['users', 'delete', user.id], /unknown user/);
 });
 
+test.serial('users create needs no --name', async (t) => {
+  const user = await json(['users', 'create', '--email', 'dee@example.com', '--password-stdin'], 'a nameless passphrase\n');
+  t.like(user, { email: 'dee@example.com', name: null });
+  t.regex((await latchkey(['users', 'show', 'dee@example.com'])).stdout, /^name +-$/m);
+  t.like(await json(['users', 'delete', user.id]), { deleted: true });
+});
+
 test.serial('a trailing newline is trimmed once, other whitespace is kept', async (t) => {
   await json(['users', 'create', '--email', 'cy@example.com', '--name', 'Cy', '--password-stdin'], ' spaced passphrase \n\n');
   const { createAccountService } = await import('../../server/accounts/account-service.ts');
@@ -244,4 +252,20 @@ test.serial('deletes, and usage errors are one line', async (t) => {
   await fails(t, ['frobnicate'], /unknown command 'frobnicate'/);
   await fails(t, ['apis'], /'apis' needs a command/);
   await fails(t, ['apis', 'frob'], /unknown command 'apis frob'/);
+});
+
+test.serial('--version, help without a doubled [command], unknown options and extra arguments named', async (t) => {
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  t.deepEqual(await latchkey(['--version']), { code: 0, stdout: `${version}\n`, stderr: '' });
+  for (const group of ['apis', 'clients', 'users', 'keys']) {
+    const help = await latchkey([group, '--help']);
+    t.is(help.code, 0, help.stderr);
+    t.regex(help.stdout, new RegExp(`^Usage: latchkey ${group} <command> \\[options\\]$`, 'm'));
+    t.false(help.stdout.includes('[command] [command]'), help.stdout);
+  }
+  await fails(t, ['--nmae'], /^latchkey: unknown option '--nmae'/);
+  await fails(t, ['users', 'create', '--email', 'eve@example.com', '--nmae', 'Eve', '--password-stdin'], /^latchkey: unknown option '--nmae'/, 'a fine passphrase\n');
+  await fails(t, ['users', 'list', '--nmae'], /^latchkey: unknown option '--nmae'/);
+  await fails(t, ['apis', 'list', 'extra'], /^latchkey: too many arguments for 'list'/);
+  t.deepEqual((await json(['users', 'list'])).users.filter((u: any) => u.email === 'eve@example.com'), [], 'nothing created');
 });

@@ -6,7 +6,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import {
-  ADMIN_PROPAGATION_MS, createClient, createUser, credentials, postForm, signInForTokens, sleep, waitFor,
+  ADMIN_PROPAGATION_MS, createApi, createClient, createUser, credentials, postForm, signInForTokens, sleep, waitFor,
   type HttpResult, type RegisteredClient, type TokenSet,
 } from './_support-tokens.ts';
 
@@ -99,7 +99,8 @@ test('C21 no client authentication at all: 401 invalid_client at every endpoint 
 });
 
 test('C21 a secret revoked with `clients rotate-secret --grace 0` stops working; the new one works', async (t) => {
-  const client = await createClient(server, ['--grant', 'client_credentials']);
+  const api = await createApi(server, 'jobs:run');
+  const client = await createClient(server, ['--grant', 'client_credentials', '--api', api.identifier]);
   const old = client.client_secret!;
   // `--` in case the client_id starts with "-" (it is base64url).
   const run = await server.cli(['clients', 'rotate-secret', '--grace', '0', '--json', '--', client.client_id]);

@@ -21,3 +21,10 @@ test('the server reads no environment variable that is not a documented setting'
   t.true(files.length > 20);
   for (const name of used) t.true(names.has(name), `${name} is read but not documented`);
 });
+
+test('a default that depends on NODE_ENV is documented with both values and left unset in .env.example', (t) => {
+  t.true(markdownTable().includes('| `HOST` | `127.0.0.1` (production: `0.0.0.0`) |'));
+  // A .env copied from the example and switched to production must not keep development's loopback bind.
+  t.true(envExample().includes('\n# HOST=\n'));
+  t.false(/^HOST=/m.test(envExample()));
+});

@@ -109,3 +109,11 @@ test('the issuer is an origin: no path, no trailing slash', (t) => {
   t.false(loadConfig({ ISSUER: 'http://localhost:3000' }).https);
   t.is(loadConfig({ ISSUER: 'https://id.example.com:8443', TRUST_PROXY: 'true' }).issuer, 'https://id.example.com:8443');
 });
+
+test('HOST: development binds loopback only, production every interface; HOST says otherwise in both', (t) => {
+  t.is(loadConfig({}).host, '127.0.0.1');
+  t.is(loadConfig({ NODE_ENV: 'test' }).host, '127.0.0.1');
+  t.is(loadConfig(production).host, '0.0.0.0');
+  t.is(loadConfig({ HOST: '0.0.0.0' }).host, '0.0.0.0');
+  t.is(loadConfig({ ...production, HOST: '10.0.0.7' }).host, '10.0.0.7');
+});

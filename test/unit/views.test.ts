@@ -7,6 +7,7 @@ import { errorPages } from '../../server/http/error-pages.ts';
 import { staticFiles } from '../../server/http/static-files.ts';
 import { consentPage } from '../../views/consent.ts';
 import { errorPage } from '../../views/error.ts';
+import { homePage } from '../../views/home.ts';
 import type { PageContext } from '../../views/layout.ts';
 import { loginPage } from '../../views/login.ts';
 import { loggedOutPage, logoutPage } from '../../views/logout.ts';
@@ -91,6 +92,16 @@ test('logout pages', (t) => {
   assertAccessible(t, done);
   t.false(done.includes(EVIL));
   t.true(loggedOutPage(ctx, {}).includes('You have signed out.'));
+});
+
+test('home page links to the account page and the discovery document, naming the product escaped', (t) => {
+  const page = homePage({ ...ctx, productName: EVIL });
+  t.false(page.includes(EVIL));
+  const plain = homePage(ctx);
+  assertAccessible(t, plain);
+  t.regex(plain, /<a href="\/account">/);
+  t.regex(plain, /<a href="\/\.well-known\/openid-configuration">/);
+  t.regex(plain, /Acme ID signs people in/);
 });
 
 test('error page escapes the message', (t) => {

@@ -33,6 +33,10 @@ export function registerClientsCreate(clients: Command, run: Runner): void {
     .action(run(async (ctx, _args, options) => {
       const client = await buildNewClient(ctx, options);
       validateNewClient(client);
+      // A machine client without an API could never get a token (a token's audience is an API).
+      if (client.grantTypes.includes('client_credentials') && client.apis.length === 0) {
+        throw new UserError('client_credentials needs the API its tokens are for: add --api <identifier> (see latchkey apis list)');
+      }
       // The secret exists only in this process and in the output; the database gets its keyed hash.
       const secret = usesClientSecret(client.tokenEndpointAuthMethod) ? randomSecret() : undefined;
       const created = await insertClient(ctx.db, client, secret ? hashSecret(ctx.keyring().secretHash, secret) : null);

@@ -1,4 +1,4 @@
-// latchkey users create --email <e> --name <n> --password-stdin [--email-verified]
+// latchkey users create --email <e> [--name <n>] --password-stdin [--email-verified]
 import type { Command } from 'commander';
 import { createAccountService } from '../../accounts/account-service.ts';
 import { accountJson, accountText, readPasswordFromStdin, requirePasswordStdin, subcommand, type Runner } from './common.ts';
@@ -6,7 +6,7 @@ import { accountJson, accountText, readPasswordFromStdin, requirePasswordStdin, 
 export function registerUsersCreate(users: Command, run: Runner): void {
   subcommand(users, 'create', 'create a user account')
     .requiredOption('--email <email>', 'sign-in email (unique, case-insensitive)')
-    .requiredOption('--name <name>', 'display name')
+    .option('--name <name>', 'display name (optional)')
     .option('--password-stdin', 'read the password from standard input')
     .option('--email-verified', 'mark the email as verified')
     .action(run(async (ctx, _args, options) => {
