@@ -1,9 +1,21 @@
 // Sign-in step "second-factor": a TOTP code, a security key or passkey, or a
-// recovery code, in one form so the page offers each as an alternative.
+// recovery code, in one form so the page offers each as an alternative (and
+// "Remember this device" goes with any of them). Which one is used is decided
+// by the field that is filled (second-factor-step.ts), not by the button.
 import { html } from './html.ts';
 import { layout, type PageContext } from './layout.ts';
 import { csrfField, errorAlert, webauthnError, webauthnScripts } from './mfa-parts.ts';
 import { t } from './strings.ts';
+
+/** What a refusal is about: a text field, or the security key button. */
+export type SecondFactorField = 'code' | 'recovery_code' | 'key';
+
+export interface SecondFactorProblem {
+  message: string;
+  fields: SecondFactorField[];
+  /** Shown again when nothing was tried (both codes typed). */
+  typed?: { code?: string; recoveryCode?: string };
+}
 
 export interface SecondFactorParams {
   action: string;
@@ -14,13 +26,16 @@ export interface SecondFactorParams {
   webauthnOptions?: unknown;
   /** Days a remembered device lasts; absent when the option is off for this client. */
   rememberDays?: number;
-  error?: string;
+  problem?: SecondFactorProblem;
 }
 
 export function secondFactorPage(ctx: PageContext, p: SecondFactorParams): string {
+  const about = (field: SecondFactorField) => p.problem?.fields.includes(field) ?? false;
+  // Open when it is the only way, or when the problem is about its field.
+  const recoveryOpen = !(p.hasTotp || p.webauthnOptions !== undefined) || about('recovery_code');
   const body = html`
 <p class="lead">${t('mfa.lead', { account: p.accountEmail })}</p>
-${errorAlert(p.error)}
+${errorAlert(p.problem?.message)}
 ${webauthnError()}
 <form method="post" action="${p.action}" id="second-factor-form" data-method="webauthn">
 ${csrfField(p.csrfToken)}
@@ -28,7 +43,7 @@ ${csrfField(p.csrfToken)}
 ${p.hasTotp && html`
 <div class="field">
 <label for="code">${t('mfa.code')}</label>
-<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" maxlength="7" autofocus>
+<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" maxlength="7" value="${p.problem?.typed?.code ?? ''}"${recoveryOpen ? '' : html` autofocus`}>
 </div>`}
 ${p.rememberDays !== undefined && html`
 <div class="field checkbox">
@@ -37,11 +52,11 @@ ${p.rememberDays !== undefined && html`
 </div>`}
 ${p.hasTotp && html`<button type="submit" class="button primary" name="method" value="totp">${t('mfa.verify')}</button>`}
 ${p.webauthnOptions !== undefined && html`<button type="button" class="button ${p.hasTotp ? 'secondary' : 'primary'}" id="security-key" data-webauthn="authenticate" data-error="${t('mfa.webauthn.failed')}">${t('mfa.securityKey')}</button>`}
-<details class="recovery"${p.hasTotp || p.webauthnOptions !== undefined ? '' : html` open`}>
+<details class="recovery"${recoveryOpen ? html` open` : ''}>
 <summary>${t('mfa.recoveryHeading')}</summary>
 <div class="field">
 <label for="recovery-code">${t('mfa.recoveryCode')}</label>
-<input id="recovery-code" name="recovery_code" autocomplete="off" autocapitalize="none" spellcheck="false" maxlength="40">
+<input id="recovery-code" name="recovery_code" autocomplete="off" autocapitalize="none" spellcheck="false" maxlength="40" value="${p.problem?.typed?.recoveryCode ?? ''}"${about('recovery_code') ? html` autofocus` : ''}>
 </div>
 <button type="submit" class="button secondary" name="method" value="recovery">${t('mfa.useRecovery')}</button>
 </details>

@@ -29,6 +29,7 @@ export const strings = {
     'mfa.remember': 'Remember this device for {days} days',
     'mfa.invalidCode': 'That code is not correct or was already used. Enter the current code.',
     'mfa.invalidRecovery': 'That recovery code is not valid or was already used.',
+    'mfa.bothCodes': 'Enter either the code from your authenticator app or a recovery code, not both.',
     'mfa.webauthn.failed': 'The security key could not be verified. Try again.',
     'mfa.webauthn.unknown': 'This security key is not registered to your account.',
     'mfa.webauthn.duplicate': 'This security key is already registered.',
