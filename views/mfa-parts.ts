@@ -46,7 +46,7 @@ ${csrfField(p.csrfToken)}
 <input id="totp-code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" maxlength="7" required>
 </div>
 <div class="field">
-<label for="totp-name">${t('enrol.name')}</label>
+<label for="totp-name">${t('enrol.totpName')}</label>
 <input id="totp-name" name="name" maxlength="60" value="${t('enrol.totpDefaultName')}">
 </div>
 <button type="submit" class="button primary">${t('enrol.confirm')}</button>
@@ -62,7 +62,7 @@ ${webauthnError()}
 ${csrfField(p.csrfToken)}
 <input type="hidden" name="webauthn_response" value="">
 <div class="field">
-<label for="key-name">${t('enrol.name')}</label>
+<label for="key-name">${t('enrol.keyName')}</label>
 <input id="key-name" name="name" maxlength="60" value="${t('enrol.keyDefaultName')}">
 </div>
 <button type="button" class="button primary" id="register-key" data-webauthn="register">${t('enrol.addKey')}</button>

@@ -5,7 +5,7 @@
 import { html } from './html.ts';
 import { layout, type PageContext } from './layout.ts';
 import { csrfField, errorAlert, webauthnError, webauthnScripts } from './mfa-parts.ts';
-import { t } from './strings.ts';
+import { t, tn } from './strings.ts';
 
 /** What a refusal is about: a text field, or the security key button. */
 export type SecondFactorField = 'code' | 'recovery_code' | 'key';
@@ -48,7 +48,7 @@ ${p.hasTotp && html`
 ${p.rememberDays !== undefined && html`
 <div class="field checkbox">
 <input type="checkbox" id="remember-device" name="remember_device" value="1">
-<label for="remember-device">${t('mfa.remember', { days: p.rememberDays })}</label>
+<label for="remember-device">${tn('mfa.remember', p.rememberDays)}</label>
 </div>`}
 ${p.hasTotp && html`<button type="submit" class="button primary" name="method" value="totp">${t('mfa.verify')}</button>`}
 ${p.webauthnOptions !== undefined && html`<button type="button" class="button ${p.hasTotp ? 'secondary' : 'primary'}" id="security-key" data-webauthn="authenticate" data-error="${t('mfa.webauthn.failed')}">${t('mfa.securityKey')}</button>`}

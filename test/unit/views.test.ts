@@ -10,6 +10,13 @@ import { errorPage } from '../../views/error.ts';
 import type { PageContext } from '../../views/layout.ts';
 import { loginPage } from '../../views/login.ts';
 import { loggedOutPage, logoutPage } from '../../views/logout.ts';
+import { accountPage } from '../../views/account.ts';
+import { enrolPage } from '../../views/enrol.ts';
+import { recoveryUsedPage } from '../../views/recovery-codes.ts';
+import { secondFactorPage } from '../../views/second-factor.ts';
+import { throttledMessage } from '../../server/interactions/throttled.ts';
+import { ACCOUNT_CLIENT_ID, signInClientSettings } from '../../server/oidc/account-client.ts';
+import type { Factor } from '../../server/mfa/types.ts';
 
 const ctx: PageContext = { productName: 'Acme ID', brandColor: '#123abc', nonce: 'bm9uY2U=' };
 const EVIL = '<img src=x onerror="alert(1)">';
@@ -162,4 +169,55 @@ test('error pages: exposed 4xx message, generic 5xx, JSON on request', async (t)
   t.deepEqual(await json.json(), { error: 'access_denied', error_description: 'Form expired' });
   const jsonCrash = await fetch(`${url}/boom`, { headers: { Accept: 'application/json' } });
   t.deepEqual(await jsonCrash.json(), { error: 'server_error', error_description: 'An unexpected error occurred. Please try again later.' });
+});
+
+// ------------------------------------------------------------ wording
+
+const text = (page: string) => page.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+
+test('the account page\'s sign-in reads "continue to your account"', async (t) => {
+  const settings = await signInClientSettings({ findById: async () => undefined } as never, ACCOUNT_CLIENT_ID);
+  const page = loginPage(ctx, { action: '/a', csrfToken: 'tok', clientName: settings.name });
+  t.regex(text(page), /Sign in to continue to your account\./);
+});
+
+test('counts are in the singular for one: recovery codes left, remembered days, waiting time', (t) => {
+  const next = { link: '/account' };
+  t.regex(text(recoveryUsedPage(ctx, 1, next)), /You have 1 recovery code left\./);
+  t.regex(text(recoveryUsedPage(ctx, 9, next)), /You have 9 recovery codes left\./);
+  const page = (rememberDays: number) => secondFactorPage(ctx, { action: '/a', csrfToken: 'tok', accountEmail: 'a@b.c', hasTotp: true, rememberDays });
+  t.regex(text(page(1)), /Remember this device for 1 day /);
+  t.regex(text(page(30)), /Remember this device for 30 days /);
+  t.is(throttledMessage(1), 'Too many attempts. Try again in 1 second.');
+  t.is(throttledMessage(45), 'Too many attempts. Try again in 45 seconds.');
+  t.is(throttledMessage(90), 'Too many attempts. Try again in 1 minute.');
+  t.is(throttledMessage(150), 'Too many attempts. Try again in 3 minutes.');
+});
+
+const factor = (name: string, kind: Factor['kind'], synced?: boolean): Factor =>
+  ({ id: name, kind, name, createdAt: new Date('2024-01-02'), lastUsedAt: null, synced });
+
+test('account page: a default factor name is not followed by the same kind; recovery codes explained without jargon', (t) => {
+  const params = { email: 'a@b.c', csrfToken: 'tok', recoveryLeft: 10, devices: [], signOutUrl: '/session/end' };
+  const page = accountPage(ctx, { ...params, factors: [factor('Authenticator app', 'totp'), factor('Phone', 'totp'), factor('Security key', 'webauthn'), factor('Security key', 'webauthn', true)] });
+  const items = (page.match(/<li class="factor"[\s\S]*?<\/li>/g) ?? []).map(text);
+  t.is(items.length, 4);
+  t.is(items[0].match(/Authenticator app/g)?.length, 1, items[0]);
+  t.regex(items[1], /Phone Authenticator app · Added 2024-01-02/);
+  t.notRegex(items[2], /Security key or passkey/, items[2]);
+  t.regex(items[3], /Passkey \(synced\)/, 'a synced passkey still says so');
+  const none = text(accountPage(ctx, { ...params, factors: [] }));
+  t.notRegex(none, /first second step/);
+  t.regex(none, /You get recovery codes when you add your first authenticator app or security key\./);
+});
+
+test('set-up page inside sign-in: the two name fields have different labels', (t) => {
+  const page = enrolPage(ctx, {
+    totp: { action: '/i/1/enrol/totp', csrfToken: 'tok', secret: 'ABCDEFGHIJKLMNOP', qrSvg: '<svg></svg>' },
+    key: { action: '/i/1/enrol/webauthn', csrfToken: 'tok' },
+    webauthnOptions: {},
+  });
+  const labels = [...page.matchAll(/<label for="[^"]+">([^<]*)<\/label>/g)].map((m) => m[1]);
+  t.is(new Set(labels).size, labels.length, labels.join(' | '));
+  t.false(labels.includes('Name'));
 });
