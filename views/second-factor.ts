@@ -4,7 +4,7 @@
 // by the field that is filled (second-factor-step.ts), not by the button.
 import { html } from './html.ts';
 import { layout, type PageContext } from './layout.ts';
-import { csrfField, errorAlert, webauthnError, webauthnScripts } from './mfa-parts.ts';
+import { csrfField, describedBy, errorAlert, webauthnError, webauthnScripts } from './mfa-parts.ts';
 import { t, tn } from './strings.ts';
 
 /** What a refusal is about: a text field, or the security key button. */
@@ -31,6 +31,7 @@ export interface SecondFactorParams {
 
 export function secondFactorPage(ctx: PageContext, p: SecondFactorParams): string {
   const about = (field: SecondFactorField) => p.problem?.fields.includes(field) ?? false;
+  const tie = (field: SecondFactorField) => (about(field) ? describedBy('form-error', field !== 'key') : '');
   // Open when it is the only way, or when the problem is about its field.
   const recoveryOpen = !(p.hasTotp || p.webauthnOptions !== undefined) || about('recovery_code');
   const body = html`
@@ -43,7 +44,7 @@ ${csrfField(p.csrfToken)}
 ${p.hasTotp && html`
 <div class="field">
 <label for="code">${t('mfa.code')}</label>
-<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" maxlength="7" value="${p.problem?.typed?.code ?? ''}"${recoveryOpen ? '' : html` autofocus`}>
+<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" maxlength="7" value="${p.problem?.typed?.code ?? ''}"${tie('code')}${recoveryOpen ? '' : html` autofocus`}>
 </div>`}
 ${p.rememberDays !== undefined && html`
 <div class="field checkbox">
@@ -51,12 +52,12 @@ ${p.rememberDays !== undefined && html`
 <label for="remember-device">${tn('mfa.remember', p.rememberDays)}</label>
 </div>`}
 ${p.hasTotp && html`<button type="submit" class="button primary" name="method" value="totp">${t('mfa.verify')}</button>`}
-${p.webauthnOptions !== undefined && html`<button type="button" class="button ${p.hasTotp ? 'secondary' : 'primary'}" id="security-key" data-webauthn="authenticate" data-error="${t('mfa.webauthn.failed')}">${t('mfa.securityKey')}</button>`}
+${p.webauthnOptions !== undefined && html`<button type="button" class="button ${p.hasTotp ? 'secondary' : 'primary'}" id="security-key" data-webauthn="authenticate" data-error="${t('mfa.webauthn.failed')}"${tie('key')}>${t('mfa.securityKey')}</button>`}
 <details class="recovery"${recoveryOpen ? html` open` : ''}>
 <summary>${t('mfa.recoveryHeading')}</summary>
 <div class="field">
 <label for="recovery-code">${t('mfa.recoveryCode')}</label>
-<input id="recovery-code" name="recovery_code" autocomplete="off" autocapitalize="none" spellcheck="false" maxlength="40" value="${p.problem?.typed?.recoveryCode ?? ''}"${about('recovery_code') ? html` autofocus` : ''}>
+<input id="recovery-code" name="recovery_code" autocomplete="off" autocapitalize="none" spellcheck="false" maxlength="40" value="${p.problem?.typed?.recoveryCode ?? ''}"${tie('recovery_code')}${about('recovery_code') ? html` autofocus` : ''}>
 </div>
 <button type="submit" class="button secondary" name="method" value="recovery">${t('mfa.useRecovery')}</button>
 </details>

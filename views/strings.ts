@@ -46,6 +46,7 @@ export const strings = {
     'enrol.totpHeading': 'Authenticator app',
     'enrol.totpHelp': 'Scan this QR code with your authenticator app, or enter the key by hand, then type the 6-digit code it shows.',
     'enrol.secret': 'Key',
+    'enrol.qrLabel': 'QR code for your authenticator app; the same key is written out below.',
     'enrol.totpName': 'Name for this authenticator app',
     'enrol.keyName': 'Name for this security key',
     'enrol.totpDefaultName': 'Authenticator app',

@@ -221,3 +221,45 @@ test('set-up page inside sign-in: the two name fields have different labels', (t
   t.is(new Set(labels).size, labels.length, labels.join(' | '));
   t.false(labels.includes('Name'));
 });
+
+// ------------------------------------------------------------ errors tied to their field, QR code text
+
+const tag = (page: string, id: string) => new RegExp(`<(?:input|button)\\b[^>]*\\bid="${id}"[^>]*>`).exec(page)?.[0] ?? '';
+const tiedTo = (page: string, id: string, errorId: string) => {
+  const control = tag(page, id);
+  return control.includes(`aria-describedby="${errorId}"`) && page.includes(`id="${errorId}" role="alert"`);
+};
+
+test('second-factor page: the error is tied to the field it is about, as on the login page', (t) => {
+  const base = { action: '/i/1/second-factor', csrfToken: 'tok', accountEmail: 'a@b.c', hasTotp: true, webauthnOptions: {} };
+  const code = secondFactorPage(ctx, { ...base, problem: { message: 'wrong', fields: ['code'] } });
+  t.true(tiedTo(code, 'code', 'form-error'), tag(code, 'code'));
+  t.regex(tag(code, 'code'), /aria-invalid="true"/);
+  t.notRegex(tag(code, 'recovery-code'), /aria-/);
+  t.notRegex(code, /<details class="recovery" open/);
+
+  const recovery = secondFactorPage(ctx, { ...base, problem: { message: 'wrong', fields: ['recovery_code'] } });
+  t.true(tiedTo(recovery, 'recovery-code', 'form-error'), tag(recovery, 'recovery-code'));
+  t.regex(tag(recovery, 'recovery-code'), /aria-invalid="true"/);
+  t.notRegex(tag(recovery, 'code'), /aria-/);
+  t.regex(recovery, /<details class="recovery" open>/, 'the recovery part is open to show its field');
+
+  const key = secondFactorPage(ctx, { ...base, problem: { message: 'refused', fields: ['key'] } });
+  t.true(tiedTo(key, 'security-key', 'form-error'), tag(key, 'security-key'));
+  t.notRegex(tag(key, 'security-key'), /aria-invalid/, 'a button is not "invalid"');
+
+  t.notRegex(secondFactorPage(ctx, base), /aria-invalid|aria-describedby/);
+});
+
+test('set-up pages: errors tied to the code field and the key button; the QR code has a text alternative', (t) => {
+  const setup = { action: '/i/1/enrol/totp', csrfToken: 'tok', secret: 'ABCDEFGHIJKLMNOP', qrSvg: '<svg viewBox="0 0 1 1"></svg>' };
+  const page = enrolPage(ctx, { totp: { ...setup, error: 'wrong code' }, key: { action: '/i/1/enrol/webauthn', csrfToken: 'tok', error: 'refused' }, webauthnOptions: {} });
+  t.true(tiedTo(page, 'totp-code', 'totp-error'), tag(page, 'totp-code'));
+  t.regex(tag(page, 'totp-code'), /aria-invalid="true"/);
+  t.true(tiedTo(page, 'register-key', 'key-error'), tag(page, 'register-key'));
+  const qr = /<div class="qr" id="totp-qr"[^>]*>/.exec(page)?.[0] ?? '';
+  t.regex(qr, /role="img"/);
+  t.regex(qr, /aria-label="[^"]*QR code[^"]+"/);
+  const clean = enrolPage(ctx, { totp: setup, key: { action: '/i/1/enrol/webauthn', csrfToken: 'tok' }, webauthnOptions: {} });
+  t.notRegex(clean, /aria-invalid|aria-describedby/);
+});
