@@ -24,6 +24,13 @@ export const errorAlert = (error: string | undefined, id = 'form-error') =>
 export const describedBy = (errorId: string, invalid = true): SafeHtml =>
   html`${invalid ? html` aria-invalid="true"` : ''} aria-describedby="${errorId}"`;
 
+/**
+ * "Use another account": ends this sign-in (POST /interaction/:uid/abort, the
+ * app hears access_denied; the account page starts a new sign-in).
+ */
+export const otherAccountForm = (action: string, csrf: string): SafeHtml =>
+  html`<form method="post" action="${action}" class="other-account">${csrfField(csrf)}<button type="submit" class="button link">${t('mfa.otherAccount')}</button></form>`;
+
 /** Filled by webauthn.js when the browser cannot run a ceremony. */
 export const webauthnError = () => html`<p class="alert" id="webauthn-error" role="alert" hidden></p>`;
 

@@ -4,7 +4,7 @@
 // by the field that is filled (second-factor-step.ts), not by the button.
 import { html } from './html.ts';
 import { layout, type PageContext } from './layout.ts';
-import { csrfField, describedBy, errorAlert, webauthnError, webauthnScripts } from './mfa-parts.ts';
+import { csrfField, describedBy, errorAlert, otherAccountForm, webauthnError, webauthnScripts } from './mfa-parts.ts';
 import { t, tn } from './strings.ts';
 
 /** What a refusal is about: a text field, or the security key button. */
@@ -19,6 +19,8 @@ export interface SecondFactorProblem {
 
 export interface SecondFactorParams {
   action: string;
+  /** Ends the sign-in ("Use another account"). */
+  abortAction: string;
   csrfToken: string;
   accountEmail: string;
   hasTotp: boolean;
@@ -60,8 +62,10 @@ ${p.webauthnOptions !== undefined && html`<button type="button" class="button ${
 <input id="recovery-code" name="recovery_code" autocomplete="off" autocapitalize="none" spellcheck="false" maxlength="40" value="${p.problem?.typed?.recoveryCode ?? ''}"${tie('recovery_code')}${about('recovery_code') ? html` autofocus` : ''}>
 </div>
 <button type="submit" class="button secondary" name="method" value="recovery">${t('mfa.useRecovery')}</button>
+<p class="muted" id="no-recovery">${t('mfa.noRecovery')}</p>
 </details>
 </form>
+${otherAccountForm(p.abortAction, p.csrfToken)}
 ${p.webauthnOptions !== undefined && webauthnScripts(p.webauthnOptions, ctx.nonce)}`;
   return layout(ctx, t('mfa.title'), body);
 }

@@ -40,6 +40,8 @@ export const strings = {
     'mfa.recoveryLeft.other': 'You signed in with a recovery code. You have {n} recovery codes left.',
     'mfa.recoveryLow': 'Generate new recovery codes on your account page soon.',
     'mfa.continue': 'Continue',
+    'mfa.otherAccount': 'Use another account',
+    'mfa.noRecovery': 'No device and no recovery codes? Ask an administrator to reset your two-step verification (they can run “latchkey users reset-mfa”), then sign in with your password.',
 
     'enrol.title': 'Set up two-step verification',
     'enrol.lead': 'Your account needs a second step at sign-in. Add an authenticator app or a security key to continue.',
@@ -56,6 +58,7 @@ export const strings = {
     'enrol.keyHelp': 'Use a passkey on this device or a hardware security key.',
     'enrol.addKey': 'Add a security key or passkey',
     'enrol.invalidName': 'Give it a name of at most 60 characters.',
+    'enrol.noDevice': 'No authenticator app or security key to add? Ask an administrator for help.',
 
     'recovery.title': 'Save your recovery codes',
     'recovery.lead': 'Each code signs you in once if you lose your authenticator. They are shown only now: store them somewhere safe.',

@@ -23,6 +23,7 @@ export async function renderEnrolStep(deps: InteractionDependencies, ctx: Koa.Co
     totp: { action: `/interaction/${flow.uid}/enrol/totp`, csrfToken: csrf, secret: setup.secret, qrSvg: setup.qrSvg, error: errors.totp },
     key: { action: `/interaction/${flow.uid}/enrol/webauthn`, csrfToken: csrf, error: errors.key },
     webauthnOptions: await deps.mfa.webauthn.registrationOptions(flow.uid, account),
+    abort: { action: `/interaction/${flow.uid}/abort`, csrfToken: csrf },
   });
 }
 

@@ -22,6 +22,7 @@ export async function renderSecondFactorStep(deps: InteractionDependencies, ctx:
   ctx.type = 'html';
   ctx.body = secondFactorPage(pageContext(deps.config, ctx), {
     action: `/interaction/${flow.uid}/second-factor`,
+    abortAction: `/interaction/${flow.uid}/abort`,
     csrfToken: csrfToken(deps.csrfKey, flow.uid),
     accountEmail: account.email,
     hasTotp: factors.some((f) => f.kind === 'totp'),

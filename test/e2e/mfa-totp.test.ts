@@ -3,9 +3,9 @@
 // a password sign-in (10 recovery codes shown), then a fresh browser signs in
 // to a client with the password and a code -> acr mfa, amr pwd otp mfa.
 import test from 'ava';
-import { authorize, finishAuthorization, nextTotp, wrongTotp } from '../helpers/chromium.ts';
+import { authorize, expectOn, finishAuthorization, nextTotp, waitForCallback, wrongTotp } from '../helpers/chromium.ts';
 import {
-  ACCOUNT_PAGE, ACR_MFA, ACR_PWD, addTotpOnAccount, alertText, enrolTotp, expectSecondFactor, listedFactors, openAccount, passwordStep,
+  ACCOUNT_PAGE, ACR_MFA, ACR_PWD, addTotpOnAccount, alertText, enrolTotp, expectSecondFactor, listedFactors, LOGIN_FORM, openAccount, passwordStep,
   readRecoveryCodes, readTotpSecret, SECOND_FACTOR_FORM, startMfaSuite, submitTotp, type MfaSuite,
 } from './mfa-support.ts';
 
@@ -119,4 +119,33 @@ test('right after adding the first authenticator app, neither the account page n
   const { claims } = await finishAuthorization(page, rp, pending, { shot });
   t.is(claims.acr, ACR_MFA);
   t.deepEqual([...claims.amr!].sort(), ['mfa', 'otp', 'pwd']);
+});
+
+test('"Use another account" on the second-factor step: an app hears access_denied; the account page starts again at the password', async (t) => {
+  t.timeout(180_000);
+  const shot = suite.shots('other-account');
+  const user = await suite.user('totp-other');
+  const other = await suite.user('totp-other-b');
+  const rp = await suite.relyingParty('Other account app');
+  await enrolTotp(suite, rp, user, shot);
+
+  const page = await suite.page(t);
+  await authorize(page, rp);
+  await passwordStep(page, user, shot);
+  await expectSecondFactor(page, shot);
+  await page.click('form[action$="/abort"] button[type="submit"]');
+  const callback = await waitForCallback(page, rp);
+  t.is(callback.searchParams.get('error'), 'access_denied');
+
+  // The account page: password, second factor, "Use another account", the other user's password.
+  const account = await suite.page(t);
+  await account.goto(`${suite.server.issuer}/account`);
+  await passwordStep(account, user, shot);
+  await expectSecondFactor(account, shot, 'account-second-factor');
+  await account.click('form[action$="/abort"] button[type="submit"]');
+  await expectOn(account, `${LOGIN_FORM} input[name="password"]`, 'the password step of a new sign-in');
+  await shot(account, 'password-again');
+  await passwordStep(account, other, shot);
+  await expectOn(account, ACCOUNT_PAGE, 'the account page of the other user');
+  t.regex(await account.locator('.lead').first().innerText(), new RegExp(other.email.replace(/[.+]/g, '\\$&')));
 });

@@ -185,7 +185,7 @@ test('counts are in the singular for one: recovery codes left, remembered days, 
   const next = { link: '/account' };
   t.regex(text(recoveryUsedPage(ctx, 1, next)), /You have 1 recovery code left\./);
   t.regex(text(recoveryUsedPage(ctx, 9, next)), /You have 9 recovery codes left\./);
-  const page = (rememberDays: number) => secondFactorPage(ctx, { action: '/a', csrfToken: 'tok', accountEmail: 'a@b.c', hasTotp: true, rememberDays });
+  const page = (rememberDays: number) => secondFactorPage(ctx, { action: '/a', abortAction: '/b', csrfToken: 'tok', accountEmail: 'a@b.c', hasTotp: true, rememberDays });
   t.regex(text(page(1)), /Remember this device for 1 day /);
   t.regex(text(page(30)), /Remember this device for 30 days /);
   t.is(throttledMessage(1), 'Too many attempts. Try again in 1 second.');
@@ -216,6 +216,7 @@ test('set-up page inside sign-in: the two name fields have different labels', (t
     totp: { action: '/i/1/enrol/totp', csrfToken: 'tok', secret: 'ABCDEFGHIJKLMNOP', qrSvg: '<svg></svg>' },
     key: { action: '/i/1/enrol/webauthn', csrfToken: 'tok' },
     webauthnOptions: {},
+    abort: { action: '/i/1/abort', csrfToken: 'tok' },
   });
   const labels = [...page.matchAll(/<label for="[^"]+">([^<]*)<\/label>/g)].map((m) => m[1]);
   t.is(new Set(labels).size, labels.length, labels.join(' | '));
@@ -231,7 +232,7 @@ const tiedTo = (page: string, id: string, errorId: string) => {
 };
 
 test('second-factor page: the error is tied to the field it is about, as on the login page', (t) => {
-  const base = { action: '/i/1/second-factor', csrfToken: 'tok', accountEmail: 'a@b.c', hasTotp: true, webauthnOptions: {} };
+  const base = { action: '/i/1/second-factor', abortAction: '/i/1/abort', csrfToken: 'tok', accountEmail: 'a@b.c', hasTotp: true, webauthnOptions: {} };
   const code = secondFactorPage(ctx, { ...base, problem: { message: 'wrong', fields: ['code'] } });
   t.true(tiedTo(code, 'code', 'form-error'), tag(code, 'code'));
   t.regex(tag(code, 'code'), /aria-invalid="true"/);
@@ -253,13 +254,32 @@ test('second-factor page: the error is tied to the field it is about, as on the 
 
 test('set-up pages: errors tied to the code field and the key button; the QR code has a text alternative', (t) => {
   const setup = { action: '/i/1/enrol/totp', csrfToken: 'tok', secret: 'ABCDEFGHIJKLMNOP', qrSvg: '<svg viewBox="0 0 1 1"></svg>' };
-  const page = enrolPage(ctx, { totp: { ...setup, error: 'wrong code' }, key: { action: '/i/1/enrol/webauthn', csrfToken: 'tok', error: 'refused' }, webauthnOptions: {} });
+  const abort = { action: '/i/1/abort', csrfToken: 'tok' };
+  const page = enrolPage(ctx, { totp: { ...setup, error: 'wrong code' }, key: { action: '/i/1/enrol/webauthn', csrfToken: 'tok', error: 'refused' }, webauthnOptions: {}, abort });
   t.true(tiedTo(page, 'totp-code', 'totp-error'), tag(page, 'totp-code'));
   t.regex(tag(page, 'totp-code'), /aria-invalid="true"/);
   t.true(tiedTo(page, 'register-key', 'key-error'), tag(page, 'register-key'));
   const qr = /<div class="qr" id="totp-qr"[^>]*>/.exec(page)?.[0] ?? '';
   t.regex(qr, /role="img"/);
   t.regex(qr, /aria-label="[^"]*QR code[^"]+"/);
-  const clean = enrolPage(ctx, { totp: setup, key: { action: '/i/1/enrol/webauthn', csrfToken: 'tok' }, webauthnOptions: {} });
+  const clean = enrolPage(ctx, { totp: setup, key: { action: '/i/1/enrol/webauthn', csrfToken: 'tok' }, webauthnOptions: {}, abort });
   t.notRegex(clean, /aria-invalid|aria-describedby/);
+});
+
+test('second-factor and set-up pages: "Use another account" ends the sign-in (abort form with CSRF), and say what to do without a device', (t) => {
+  const second = secondFactorPage(ctx, { action: '/interaction/abc/second-factor', abortAction: '/interaction/abc/abort', csrfToken: 'tok', accountEmail: 'a@b.c', hasTotp: true });
+  const enrol = enrolPage(ctx, {
+    totp: { action: '/interaction/abc/enrol/totp', csrfToken: 'tok', secret: 'ABCDEFGHIJKLMNOP', qrSvg: '<svg></svg>' },
+    key: { action: '/interaction/abc/enrol/webauthn', csrfToken: 'tok' },
+    webauthnOptions: {},
+    abort: { action: '/interaction/abc/abort', csrfToken: 'tok' },
+  });
+  for (const page of [second, enrol]) {
+    const abort = forms(page).find((form) => attr(form, 'action') === '/interaction/abc/abort') ?? '';
+    t.regex(abort, /<form method="post" action="\/interaction\/abc\/abort"/);
+    t.regex(abort, /<input type="hidden" name="csrf" value="tok">/);
+    t.regex(abort, /<button type="submit"[^>]*>Use another account<\/button>/);
+  }
+  t.regex(text(second), /No device and no recovery codes\? Ask an administrator .*latchkey users reset-mfa/);
+  t.regex(text(enrol), /Ask an administrator/);
 });
