@@ -24,7 +24,7 @@ ${totpSetupBlock(p.totp)}
 <h2>${t('enrol.keyHeading')}</h2>
 ${securityKeyBlock(p.key)}
 </section>
-<p class="muted" id="no-device">${t('enrol.noDevice')}</p>
+<p class="muted hint" id="no-device">${t('enrol.noDevice')}</p>
 ${otherAccountForm(p.abort.action, p.abort.csrfToken)}
 ${webauthnScripts(p.webauthnOptions, ctx.nonce)}`;
   return layout(ctx, t('enrol.title'), body);

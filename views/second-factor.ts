@@ -62,7 +62,7 @@ ${p.webauthnOptions !== undefined && html`<button type="button" class="button ${
 <input id="recovery-code" name="recovery_code" autocomplete="off" autocapitalize="none" spellcheck="false" maxlength="40" value="${p.problem?.typed?.recoveryCode ?? ''}"${tie('recovery_code')}${about('recovery_code') ? html` autofocus` : ''}>
 </div>
 <button type="submit" class="button secondary" name="method" value="recovery">${t('mfa.useRecovery')}</button>
-<p class="muted" id="no-recovery">${t('mfa.noRecovery')}</p>
+<p class="muted hint" id="no-recovery">${t('mfa.noRecovery')}</p>
 </details>
 </form>
 ${otherAccountForm(p.abortAction, p.csrfToken)}
