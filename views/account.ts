@@ -3,7 +3,7 @@ import type { Factor, TrustedDevice } from '../server/mfa/types.ts';
 import { html, type SafeHtml } from './html.ts';
 import { layout, type PageContext } from './layout.ts';
 import { csrfField, errorAlert, securityKeyBlock, totpSetupBlock, webauthnScripts, type TotpSetupView } from './mfa-parts.ts';
-import { t } from './strings.ts';
+import { t, tn } from './strings.ts';
 
 const day = (date: Date) => date.toISOString().slice(0, 10);
 
@@ -21,10 +21,15 @@ export interface AccountParams {
 const postButton = (action: string, csrf: string, label: string, id?: string): SafeHtml =>
   html`<form method="post" action="${action}" class="inline"${id ? html` id="${id}"` : ''}>${csrfField(csrf)}<button type="submit" class="button secondary small">${label}</button></form>`;
 
+const sameWords = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+
 function factorItem(f: Factor, csrf: string): SafeHtml {
   const kind = f.kind === 'totp' ? t('account.kind.totp') : f.synced ? t('account.kind.synced') : t('account.kind.webauthn');
+  // A default name ("Authenticator app", "Security key") already says the kind: not twice.
+  const defaultName = f.kind === 'totp' ? t('enrol.totpDefaultName') : f.synced ? undefined : t('enrol.keyDefaultName');
+  const saysKind = sameWords(f.name, kind) || (defaultName !== undefined && sameWords(f.name, defaultName));
   const used = f.lastUsedAt ? t('account.lastUsed', { date: day(f.lastUsedAt) }) : t('account.neverUsed');
-  return html`<li class="factor" data-kind="${f.kind}"><span><strong class="factor-name">${f.name}</strong><br><small>${kind} · ${t('account.added', { date: day(f.createdAt) })}, ${used}</small></span>
+  return html`<li class="factor" data-kind="${f.kind}"><span><strong class="factor-name">${f.name}</strong><br><small>${saysKind ? '' : html`${kind} · `}${t('account.added', { date: day(f.createdAt) })}, ${used}</small></span>
 ${postButton(`/account/factors/${f.id}/remove`, csrf, t('account.remove'))}</li>`;
 }
 
@@ -49,7 +54,7 @@ ${p.factors.length ? html`<ul class="items" id="factors">${p.factors.map((f) => 
 <section id="recovery">
 <h2>${t('account.recovery')}</h2>
 ${p.factors.length
-    ? html`<p id="recovery-left">${t('account.recoveryLeft', { n: p.recoveryLeft })}</p>${postButton('/account/recovery-codes', p.csrfToken, t('account.regenerate'), 'regenerate-codes')}`
+    ? html`<p id="recovery-left">${tn('account.recoveryLeft', p.recoveryLeft)}</p>${postButton('/account/recovery-codes', p.csrfToken, t('account.regenerate'), 'regenerate-codes')}`
     : html`<p>${t('account.recoveryNone')}</p>`}
 </section>
 <section id="devices-section">

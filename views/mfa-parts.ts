@@ -20,6 +20,17 @@ export const csrfField = (token: string) => html`<input type="hidden" name="csrf
 export const errorAlert = (error: string | undefined, id = 'form-error') =>
   error && html`<p class="alert" id="${id}" role="alert">${error}</p>`;
 
+/** Ties an error to the control it is about, as the login page does: announced on focus. */
+export const describedBy = (errorId: string, invalid = true): SafeHtml =>
+  html`${invalid ? html` aria-invalid="true"` : ''} aria-describedby="${errorId}"`;
+
+/**
+ * "Use another account": ends this sign-in (POST /interaction/:uid/abort, the
+ * app hears access_denied; the account page starts a new sign-in).
+ */
+export const otherAccountForm = (action: string, csrf: string): SafeHtml =>
+  html`<form method="post" action="${action}" class="other-account">${csrfField(csrf)}<button type="submit" class="button link">${t('mfa.otherAccount')}</button></form>`;
+
 /** Filled by webauthn.js when the browser cannot run a ceremony. */
 export const webauthnError = () => html`<p class="alert" id="webauthn-error" role="alert" hidden></p>`;
 
@@ -36,17 +47,17 @@ export function totpSetupBlock(p: TotpSetupView): SafeHtml {
   const grouped = p.secret.replace(/(.{4})(?=.)/g, '$1 ');
   return html`
 <p>${t('enrol.totpHelp')}</p>
-<div class="qr" id="totp-qr">${raw(p.qrSvg)}</div>
+<div class="qr" id="totp-qr" role="img" aria-label="${t('enrol.qrLabel')}">${raw(p.qrSvg)}</div>
 <p class="secret">${t('enrol.secret')}: <code id="totp-secret" data-secret="${p.secret}">${grouped}</code></p>
 ${errorAlert(p.error, 'totp-error')}
 <form method="post" action="${p.action}" id="totp-enrol">
 ${csrfField(p.csrfToken)}
 <div class="field">
 <label for="totp-code">${t('mfa.code')}</label>
-<input id="totp-code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" maxlength="7" required>
+<input id="totp-code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" maxlength="7" required${p.error ? describedBy('totp-error') : ''}>
 </div>
 <div class="field">
-<label for="totp-name">${t('enrol.name')}</label>
+<label for="totp-name">${t('enrol.totpName')}</label>
 <input id="totp-name" name="name" maxlength="60" value="${t('enrol.totpDefaultName')}">
 </div>
 <button type="submit" class="button primary">${t('enrol.confirm')}</button>
@@ -62,10 +73,10 @@ ${webauthnError()}
 ${csrfField(p.csrfToken)}
 <input type="hidden" name="webauthn_response" value="">
 <div class="field">
-<label for="key-name">${t('enrol.name')}</label>
+<label for="key-name">${t('enrol.keyName')}</label>
 <input id="key-name" name="name" maxlength="60" value="${t('enrol.keyDefaultName')}">
 </div>
-<button type="button" class="button primary" id="register-key" data-webauthn="register">${t('enrol.addKey')}</button>
+<button type="button" class="button primary" id="register-key" data-webauthn="register"${p.error ? describedBy('key-error', false) : ''}>${t('enrol.addKey')}</button>
 </form>`;
 }
 

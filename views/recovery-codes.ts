@@ -3,7 +3,7 @@
 import { html } from './html.ts';
 import { layout, type PageContext } from './layout.ts';
 import { csrfField, recoveryCodesBlock } from './mfa-parts.ts';
-import { t } from './strings.ts';
+import { t, tn } from './strings.ts';
 
 /** `next`: a form to continue the sign-in, or a link back to the account page. */
 export type Next = { form: string; csrfToken: string } | { link: string };
@@ -18,7 +18,7 @@ export function recoveryCodesPage(ctx: PageContext, codes: string[], next: Next)
 
 export function recoveryUsedPage(ctx: PageContext, remaining: number, next: Next): string {
   const body = html`
-<p class="lead" id="recovery-left">${t('mfa.recoveryLeft', { n: remaining })}</p>
+<p class="lead" id="recovery-left">${tn('mfa.recoveryLeft', remaining)}</p>
 ${remaining <= 3 && html`<p>${t('mfa.recoveryLow')}</p>`}
 ${nextControl(next)}`;
   return layout(ctx, t('mfa.title'), body);

@@ -14,9 +14,10 @@ export const strings = {
     'login.or': 'or',
     'login.passkeyFailed': 'That passkey could not be used. Try again, or sign in with your password.',
     'throttle.message': 'Too many attempts. Try again in {wait}.',
-    'throttle.minutes': '{n} minutes',
-    'throttle.minute': '1 minute',
-    'throttle.seconds': '{n} seconds',
+    'throttle.minutes.one': '{n} minute',
+    'throttle.minutes.other': '{n} minutes',
+    'throttle.seconds.one': '{n} second',
+    'throttle.seconds.other': '{n} seconds',
 
     'mfa.title': 'Two-step verification',
     'mfa.lead': 'Confirm it is you, {account}.',
@@ -26,23 +27,30 @@ export const strings = {
     'mfa.recoveryHeading': 'Lost your device?',
     'mfa.recoveryCode': 'Recovery code',
     'mfa.useRecovery': 'Use recovery code',
-    'mfa.remember': 'Remember this device for {days} days',
+    'mfa.remember.one': 'Remember this device for {n} day',
+    'mfa.remember.other': 'Remember this device for {n} days',
     'mfa.invalidCode': 'That code is not correct or was already used. Enter the current code.',
     'mfa.invalidRecovery': 'That recovery code is not valid or was already used.',
+    'mfa.bothCodes': 'Enter either the code from your authenticator app or a recovery code, not both.',
     'mfa.webauthn.failed': 'The security key could not be verified. Try again.',
     'mfa.webauthn.unknown': 'This security key is not registered to your account.',
     'mfa.webauthn.duplicate': 'This security key is already registered.',
     'mfa.webauthn.unsupported': 'This browser cannot use security keys or passkeys.',
-    'mfa.recoveryLeft': 'You signed in with a recovery code. You have {n} recovery codes left.',
+    'mfa.recoveryLeft.one': 'You signed in with a recovery code. You have {n} recovery code left.',
+    'mfa.recoveryLeft.other': 'You signed in with a recovery code. You have {n} recovery codes left.',
     'mfa.recoveryLow': 'Generate new recovery codes on your account page soon.',
     'mfa.continue': 'Continue',
+    'mfa.otherAccount': 'Use another account',
+    'mfa.noRecovery': 'No device and no recovery codes? Ask an administrator to reset your two-step verification (they can run “latchkey users reset-mfa”), then sign in with your password.',
 
     'enrol.title': 'Set up two-step verification',
     'enrol.lead': 'Your account needs a second step at sign-in. Add an authenticator app or a security key to continue.',
     'enrol.totpHeading': 'Authenticator app',
     'enrol.totpHelp': 'Scan this QR code with your authenticator app, or enter the key by hand, then type the 6-digit code it shows.',
     'enrol.secret': 'Key',
-    'enrol.name': 'Name',
+    'enrol.qrLabel': 'QR code for your authenticator app; the same key is written out below.',
+    'enrol.totpName': 'Name for this authenticator app',
+    'enrol.keyName': 'Name for this security key',
     'enrol.totpDefaultName': 'Authenticator app',
     'enrol.keyDefaultName': 'Security key',
     'enrol.confirm': 'Add authenticator app',
@@ -50,6 +58,7 @@ export const strings = {
     'enrol.keyHelp': 'Use a passkey on this device or a hardware security key.',
     'enrol.addKey': 'Add a security key or passkey',
     'enrol.invalidName': 'Give it a name of at most 60 characters.',
+    'enrol.noDevice': 'No authenticator app or security key to add? Ask an administrator for help.',
 
     'recovery.title': 'Save your recovery codes',
     'recovery.lead': 'Each code signs you in once if you lose your authenticator. They are shown only now: store them somewhere safe.',
@@ -58,6 +67,8 @@ export const strings = {
     'recovery.copied': 'Copied',
 
     'account.title': 'Your account',
+    /** The built-in client's name, as in "Sign in to continue to {client}." */
+    'account.clientName': 'your account',
     'account.signedInAs': 'Signed in as {email}.',
     'account.factors': 'Two-step verification',
     'account.noFactors': 'No second step yet. Add one to protect your account.',
@@ -71,8 +82,9 @@ export const strings = {
     'account.addTotp': 'Add an authenticator app',
     'account.addKey': 'Add a security key or passkey',
     'account.recovery': 'Recovery codes',
-    'account.recoveryLeft': '{n} of 10 recovery codes left.',
-    'account.recoveryNone': 'Recovery codes come with your first second step.',
+    'account.recoveryLeft.one': '{n} of 10 recovery codes left.',
+    'account.recoveryLeft.other': '{n} of 10 recovery codes left.',
+    'account.recoveryNone': 'You get recovery codes when you add your first authenticator app or security key.',
     'account.regenerate': 'Generate new codes',
     'account.devices': 'Remembered devices',
     'account.noDevices': 'No remembered devices.',
@@ -155,6 +167,17 @@ export type StringKey = keyof typeof strings.en;
 /** Looks up a string and fills `{name}` placeholders; unknown placeholders stay as they are. */
 export function t(key: StringKey, vars: Record<string, string | number> = {}): string {
   return strings.en[key].replace(/\{(\w+)\}/g, (match, name: string) => (name in vars ? String(vars[name]) : match));
+}
+
+/** Keys with plural forms: `base.one`, `base.other` (CLDR categories of the language; `other` always exists). */
+export type PluralKey = StringKey extends infer K ? (K extends `${infer Base}.other` ? Base : never) : never;
+
+const pluralRules = new Intl.PluralRules('en');
+
+/** A string about `n` things in the plural form `n` needs, with `{n}` filled. */
+export function tn(key: PluralKey, n: number, vars: Record<string, string | number> = {}): string {
+  const form = `${key}.${pluralRules.select(n)}`;
+  return t(hasString(form) ? form : `${key}.other` as StringKey, { ...vars, n });
 }
 
 /** True when `key` names a string (for keys built at run time, e.g. `scope.${name}`). */

@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import { issuedBeforeRevocation, type Account, type AccountLookup } from '../accounts/types.ts';
 import type { Config } from '../config/index.ts';
 import type { MfaServices } from '../mfa/index.ts';
-import { provedPossession, satisfiesMfa, secondFactorRequired } from '../mfa/policy.ts';
+import { addedFactor, provedPossession, satisfiesMfa, secondFactorRequired, withSecondFactor } from '../mfa/policy.ts';
+import type { Factor } from '../mfa/types.ts';
 import type { SignInProgressStore } from '../progress/sign-in-progress.ts';
 
 export interface AccountPageDependencies {
@@ -48,4 +49,18 @@ export async function loadAccountSession(deps: AccountPageDependencies, ctx: Koa
     hasFactors,
     fresh: recent && (!hasFactors || provedPossession(session.amr)),
   };
+}
+
+/**
+ * A factor added on the page was proven by adding it (its first code, or the
+ * key that made the credential): the session counts it as a sign-in with it
+ * would (acr/amr, policy.ts), so the account page and apps asking for MFA do
+ * not ask for it again at once. auth_time stays that of the sign-in.
+ */
+export async function recordAddedFactor(deps: AccountPageDependencies, ctx: Koa.Context, accountId: string, factor: Factor): Promise<void> {
+  const session = await deps.provider().Session.get(ctx as never);
+  if (session.accountId !== accountId) return;
+  const { acr, amr } = withSecondFactor(addedFactor(factor), session.amr ?? ['pwd']);
+  Object.assign(session, { acr, amr });
+  await session.persist();
 }

@@ -14,9 +14,9 @@ import { csrfGuard, csrfToken, requireSameOrigin } from '../http/csrf.ts';
 import { pageContext } from '../http/page-context.ts';
 import { ACCOUNT_CALLBACK_PATH, ACCOUNT_CLIENT_ID } from '../oidc/account-client.ts';
 import { mfaMandatory } from '../mfa/policy.ts';
-import { MfaError } from '../mfa/types.ts';
+import { MfaError, type Factor } from '../mfa/types.ts';
 import { parseWebAuthnResponse } from '../mfa/webauthn/response-json.ts';
-import { loadAccountSession, type AccountPageDependencies, type AccountSession } from './context.ts';
+import { loadAccountSession, recordAddedFactor, type AccountPageDependencies, type AccountSession } from './context.ts';
 import { handleCallback, redirectToSignIn, safeNext } from './sign-in.ts';
 
 const MESSAGES: Record<string, StringKey> = { removed: 'account.factorRemoved', forgotten: 'account.deviceForgotten' };
@@ -73,12 +73,13 @@ export function accountRouter(deps: AccountPageDependencies): Router {
     ctx.status = 303;
     ctx.redirect(message ? `/account?done=${message}` : '/account');
   };
-  /** After a factor is added: the first one brings recovery codes, shown once. */
-  const factorAdded = async (ctx: Koa.Context, hadFactors: boolean, name: string) => {
+  /** After a factor is added: the session counts it; the first one brings recovery codes, shown once. */
+  const factorAdded = async (ctx: Koa.Context, factor: Factor) => {
     const s = session(ctx);
     await deps.setups.clear(setupKey(s));
+    await recordAddedFactor(deps, ctx, s.account.id, factor);
     deps.logger.info({ accountId: s.account.id }, 'second factor added on the account page');
-    if (hadFactors) return showOverview(ctx, { message: t('account.factorAdded', { name }) });
+    if (s.hasFactors) return showOverview(ctx, { message: t('account.factorAdded', { name: factor.name }) });
     const codes = await deps.mfa.recoveryCodes.regenerate(s.account.id);
     ctx.type = 'html';
     ctx.body = recoveryCodesPage(page(ctx), codes, { link: '/account' });
@@ -108,7 +109,7 @@ export function accountRouter(deps: AccountPageDependencies): Router {
       ctx.status = 401;
       return showTotpSetup(ctx, t('mfa.invalidCode'));
     }
-    await factorAdded(ctx, s.hasFactors, factor.name);
+    await factorAdded(ctx, factor);
   });
 
   const showKeySetup = async (ctx: Koa.Context, error?: string) => {
@@ -123,7 +124,7 @@ export function accountRouter(deps: AccountPageDependencies): Router {
     try {
       const response = parseWebAuthnResponse<RegistrationResponseJSON>(body.webauthn_response);
       const factor = await deps.mfa.webauthn.register(setupKey(s), s.account.id, body.name ?? '', response);
-      await factorAdded(ctx, s.hasFactors, factor.name);
+      await factorAdded(ctx, factor);
     } catch (error) {
       if (!(error instanceof MfaError)) throw error;
       ctx.status = 400;

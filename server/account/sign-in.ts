@@ -45,6 +45,12 @@ export function handleCallback(deps: AccountPageDependencies, ctx: Koa.Context):
   const state = ctx.query.state;
   ctx.cookies.set(STATE_COOKIE, null, stateCookie(deps));
   if (typeof state !== 'string' || !expected || !safeEqual(state, expected)) ctx.throw(400, t('error.interaction_expired'));
+  // "Use another account" ended the sign-in: start one again (a browser
+  // without a session gets the password page).
+  if (ctx.query.error === 'access_denied') {
+    ctx.status = 303;
+    return ctx.redirect(safeNext(next));
+  }
   // The query's own error text is not echoed: anyone can craft this URL.
   if (ctx.query.error) ctx.throw(403, t('error.403'));
   ctx.status = 303;

@@ -7,7 +7,7 @@ import { enrolPage } from '../../views/enrol.ts';
 import { t, type StringKey } from '../../views/strings.ts';
 import { csrfToken } from '../http/csrf.ts';
 import { pageContext } from '../http/page-context.ts';
-import { withSecondFactor, type SecondFactorMethod } from '../mfa/policy.ts';
+import { addedFactor, withSecondFactor, type SecondFactorMethod } from '../mfa/policy.ts';
 import { MfaError } from '../mfa/types.ts';
 import { parseWebAuthnResponse } from '../mfa/webauthn/response-json.ts';
 import { showCurrentStep, type InteractionDependencies } from './context.ts';
@@ -24,6 +24,7 @@ export async function renderEnrolStep(deps: InteractionDependencies, ctx: Koa.Co
     totp: { action: `/interaction/${flow.uid}/enrol/totp`, csrfToken: csrf, secret: setup.secret, qrSvg: setup.qrSvg, error: errors.totp },
     key: { action: `/interaction/${flow.uid}/enrol/webauthn`, csrfToken: csrf, error: errors.key },
     webauthnOptions: await deps.mfa.webauthn.registrationOptions(flow.uid, account),
+    abort: { action: `/interaction/${flow.uid}/abort`, csrfToken: csrf },
   });
 }
 
@@ -46,7 +47,7 @@ export async function submitTotpEnrolment(deps: InteractionDependencies, ctx: Ko
     ctx.status = 401;
     return renderEnrolStep(deps, ctx, flow, { totp: t('mfa.invalidCode') });
   }
-  await enrolled(deps, ctx, flow, { kind: 'totp' });
+  await enrolled(deps, ctx, flow, addedFactor(factor));
 }
 
 export async function submitKeyEnrolment(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow) {
@@ -54,8 +55,7 @@ export async function submitKeyEnrolment(deps: InteractionDependencies, ctx: Koa
   try {
     const response = parseWebAuthnResponse<RegistrationResponseJSON>(body.webauthn_response);
     const factor = await deps.mfa.webauthn.register(flow.uid, flow.account!.id, body.name ?? '', response);
-    // Creating the credential proved possession of the authenticator.
-    await enrolled(deps, ctx, flow, { kind: 'webauthn', synced: factor.synced ?? false, userVerified: false });
+    await enrolled(deps, ctx, flow, addedFactor(factor));
   } catch (error) {
     if (!(error instanceof MfaError)) throw error;
     ctx.status = 400;

@@ -4,7 +4,7 @@
 // check, given back when right).
 import type Koa from 'koa';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
-import { secondFactorPage } from '../../views/second-factor.ts';
+import { secondFactorPage, type SecondFactorProblem } from '../../views/second-factor.ts';
 import { t, type StringKey } from '../../views/strings.ts';
 import { csrfToken } from '../http/csrf.ts';
 import { pageContext } from '../http/page-context.ts';
@@ -17,27 +17,49 @@ import { finishLogin, rememberAllowed } from './finish-login.ts';
 import { provenAmr, provenAt, type Flow } from './flow.ts';
 import { answerThrottled } from './throttled.ts';
 
-export async function renderSecondFactorStep(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow, error?: string) {
+export async function renderSecondFactorStep(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow, problem?: SecondFactorProblem) {
   const account = flow.account!;
   const factors = await deps.mfa.factors.list(account.id);
   const hasKeys = factors.some((f) => f.kind === 'webauthn');
   ctx.type = 'html';
   ctx.body = secondFactorPage(pageContext(deps.config, ctx), {
     action: `/interaction/${flow.uid}/second-factor`,
+    abortAction: `/interaction/${flow.uid}/abort`,
     csrfToken: csrfToken(deps.csrfKey, flow.uid),
     accountEmail: account.email,
     hasTotp: factors.some((f) => f.kind === 'totp'),
     webauthnOptions: hasKeys ? await deps.mfa.webauthn.authenticationOptions(flow.uid, 'second-factor', account.id) : undefined,
     rememberDays: rememberAllowed(deps, flow) ? Math.max(1, Math.round(deps.config.mfa.trustedDeviceTtl / 86400)) : undefined,
-    error,
+    problem,
   });
 }
 
 type Outcome = { method: SecondFactorMethod; recoveryLeft?: number } | { failure: StringKey };
 
-async function verify(deps: InteractionDependencies, flow: Flow, body: Record<string, string | undefined>): Promise<Outcome> {
+type Offered = 'totp' | 'recovery' | 'webauthn';
+
+const filled = (value: string | undefined): boolean => (value ?? '').trim() !== '';
+
+/**
+ * The factor a POST offers. Enter in a text field submits the form with its
+ * first button ("Verify", method=totp) whichever field was typed in, so the
+ * one filled field decides, not the button. With both filled, only the
+ * "Use recovery code" button is unambiguous (Enter never sends it while
+ * "Verify" is there); otherwise `both`: asked back, not counted as an attempt.
+ */
+export function offeredFactor(body: Record<string, string | undefined>): Offered | 'both' {
+  // Set by webauthn.js with the assertion; no text field is involved.
+  if (body.method === 'webauthn') return 'webauthn';
+  const code = filled(body.code);
+  const recovery = filled(body.recovery_code);
+  if (code && recovery) return body.method === 'recovery' ? 'recovery' : 'both';
+  if (code || recovery) return code ? 'totp' : 'recovery';
+  return body.method === 'recovery' ? 'recovery' : 'totp';
+}
+
+async function verify(deps: InteractionDependencies, flow: Flow, offered: Offered, body: Record<string, string | undefined>): Promise<Outcome> {
   const accountId = flow.account!.id;
-  switch (body.method) {
+  switch (offered) {
     case 'totp': {
       const factor = await deps.mfa.totp.verify(accountId, body.code ?? '');
       return factor ? { method: { kind: 'totp' } } : { failure: 'mfa.invalidCode' };
@@ -56,22 +78,31 @@ async function verify(deps: InteractionDependencies, flow: Flow, body: Record<st
         throw error;
       }
     }
-    default:
-      return { failure: 'mfa.invalidCode' };
   }
 }
+
+/** The field a refusal of `offered` is about. */
+const FIELD = { totp: 'code', recovery: 'recovery_code', webauthn: 'key' } as const;
 
 export async function submitSecondFactorStep(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow) {
   const body = ctx.request.body as Record<string, string | undefined>;
   const accountId = flow.account!.id;
   const { throttle } = deps;
+  const offered = offeredFactor(body);
+  if (offered === 'both') {
+    // Nothing was tried: keep what was typed and ask which one was meant.
+    ctx.status = 400;
+    return renderSecondFactorStep(deps, ctx, flow, {
+      message: t('mfa.bothCodes'), fields: ['code', 'recovery_code'], typed: { code: body.code, recoveryCode: body.recovery_code },
+    });
+  }
   try {
     await throttle.secondFactorAttempt(accountId, ctx.ip);
-    const outcome = await verify(deps, flow, body);
+    const outcome = await verify(deps, flow, offered, body);
     if ('failure' in outcome) {
-      deps.logger.info({ accountId, method: body.method }, 'second factor refused');
+      deps.logger.info({ accountId, method: offered }, 'second factor refused');
       ctx.status = 401;
-      return await renderSecondFactorStep(deps, ctx, flow, t(outcome.failure));
+      return await renderSecondFactorStep(deps, ctx, flow, { message: t(outcome.failure), fields: [FIELD[offered]] });
     }
     await throttle.secondFactorSucceeded(accountId, ctx.ip);
     const result = withSecondFactor(outcome.method, provenAmr(flow));
@@ -85,7 +116,7 @@ export async function submitSecondFactorStep(deps: InteractionDependencies, ctx:
   } catch (error) {
     if (!(error instanceof ThrottledError)) throw error;
     const message = answerThrottled(ctx, error.retryAfterSeconds);
-    await renderSecondFactorStep(deps, ctx, flow, message);
+    await renderSecondFactorStep(deps, ctx, flow, { message, fields: [FIELD[offered]] });
     ctx.status = 429;
   }
 }

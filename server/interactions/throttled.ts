@@ -1,11 +1,11 @@
 // A throttled attempt: 429 with Retry-After and a message saying how long.
 import type Koa from 'koa';
-import { t } from '../../views/strings.ts';
+import { t, tn } from '../../views/strings.ts';
 
 export function throttledMessage(retryAfterSeconds: number): string {
   const wait = retryAfterSeconds >= 120
-    ? t('throttle.minutes', { n: Math.ceil(retryAfterSeconds / 60) })
-    : retryAfterSeconds >= 60 ? t('throttle.minute') : t('throttle.seconds', { n: retryAfterSeconds });
+    ? tn('throttle.minutes', Math.ceil(retryAfterSeconds / 60))
+    : retryAfterSeconds >= 60 ? tn('throttle.minutes', 1) : tn('throttle.seconds', retryAfterSeconds);
   return t('throttle.message', { wait });
 }
 

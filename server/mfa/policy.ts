@@ -41,6 +41,14 @@ export function withSecondFactor(method: SecondFactorMethod, before: readonly st
   return { acr: ACR_MFA, amr: [...amr] as AmrValue[] };
 }
 
+/**
+ * What adding a factor proved: its first code, or possession of the key that
+ * created the credential (registration's user verification is not counted).
+ * The sign-in's enrolment and the account page both record it so.
+ */
+export const addedFactor = (factor: { kind: 'totp' | 'webauthn'; synced?: boolean }): SecondFactorMethod =>
+  (factor.kind === 'totp' ? { kind: 'totp' } : { kind: 'webauthn', synced: factor.synced ?? false, userVerified: false });
+
 /** A passkey alone: possession of the key plus the authenticator's user verification. */
 export const passkeyOnly = (method: { synced: boolean }): SignInResult =>
   ({ acr: ACR_MFA, amr: [...keyAmr({ synced: method.synced, userVerified: true }), 'mfa'] });

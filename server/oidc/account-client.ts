@@ -28,7 +28,7 @@ export interface SignInClientSettings {
 }
 
 export async function signInClientSettings(clients: ClientLookup, clientId: string): Promise<SignInClientSettings> {
-  if (clientId === ACCOUNT_CLIENT_ID) return { name: t('account.title'), firstParty: true, requireMfa: false, trustedDevices: true };
+  if (clientId === ACCOUNT_CLIENT_ID) return { name: t('account.clientName'), firstParty: true, requireMfa: false, trustedDevices: true };
   const client = await clients.findById(clientId);
   return {
     name: client?.name ?? clientId,

@@ -6,8 +6,13 @@ import type { PageContext } from '../../views/layout.ts';
 import { errorPage } from '../../views/error.ts';
 import { loggedOutPage, logoutPage } from '../../views/logout.ts';
 import { t } from '../../views/strings.ts';
+import { ACCOUNT_CLIENT_ID } from './account-client.ts';
 
 type Ctx = KoaContextWithOIDC;
+
+/** The app a logout page names: none for the account page's built-in client ("Account asked to sign you out" reads badly). */
+const appName = (ctx: Ctx): string | undefined =>
+  (ctx.oidc.client?.clientId === ACCOUNT_CLIENT_ID ? undefined : ctx.oidc.client?.clientName);
 
 export function providerPages(config: Config) {
   const page = (ctx: Ctx): PageContext => pageContext(config, ctx);
@@ -25,11 +30,11 @@ export function providerPages(config: Config) {
     },
     async logoutSource(ctx: Ctx, form: string) {
       ctx.type = 'html';
-      ctx.body = logoutPage(page(ctx), { formHtml: form, clientName: ctx.oidc.client?.clientName });
+      ctx.body = logoutPage(page(ctx), { formHtml: form, clientName: appName(ctx) });
     },
     async postLogoutSuccessSource(ctx: Ctx) {
       ctx.type = 'html';
-      ctx.body = loggedOutPage(page(ctx), { clientName: ctx.oidc.client?.clientName });
+      ctx.body = loggedOutPage(page(ctx), { clientName: appName(ctx) });
     },
   };
 }

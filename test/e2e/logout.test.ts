@@ -91,3 +91,18 @@ test('an unregistered post_logout_redirect_uri is not followed', async (t) => {
   // Still signed in.
   t.truthy((await silentAuthorization(browser)).callback.searchParams.get('code'));
 });
+
+test("the account page's sign-out names no app (the built-in client is not one)", async (t) => {
+  const user = await createUser(server, 'logout-account');
+  const { browser } = await signedInBrowser(user);
+  // The account page's "Sign out" link.
+  const page = await browser.follow('/session/end?client_id=latchkey-account');
+  t.is(page.response.status, 200);
+  t.regex(page.html, /Do you want to sign out of [^<]+\?/);
+  t.notRegex(page.html, /Account asked/);
+  const { action, fields } = parseForm(page.html, /\/session\/end\/confirm$/);
+  const done = await browser.follow(action, { method: 'POST', form: { ...fields, logout: 'yes' } });
+  t.is(done.location, undefined);
+  t.regex(done.html, /You have signed out\./);
+  t.notRegex(done.html, /signed out of Account/);
+});

@@ -5,9 +5,9 @@
 // authenticator app on /account: the browser goes straight to the
 // second-factor step, no password, and the ID token has acr mfa.
 //
-// The authenticator app is added on /account in another browser: back on the
-// account page, the new factor is asked for (re-authentication), which would
-// make that browser's own session two-factor and leave nothing to step up.
+// The authenticator app is added on /account in another browser: adding it
+// makes that browser's own session two-factor, which would leave nothing to
+// step up.
 import test, { type ExecutionContext } from 'ava';
 import { authorize, finishAuthorization, nextTotp, type AuthorizationParameters, type Page, type RelyingParty } from '../helpers/chromium.ts';
 import {

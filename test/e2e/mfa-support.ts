@@ -258,8 +258,9 @@ export async function addSecurityKeyOnAccount(tab: Page, issuer: string, name: s
 
 /**
  * After adding a factor: the recovery codes page (first factor, then "Back to
- * your account") or the account page. Going back may ask for the new factor
- * (the session's sign-in had none); `reauth` answers with it.
+ * your account") or the account page. Adding the factor counts as giving it,
+ * so going back should not ask for it; if it does (a re-authentication for
+ * another reason), `reauth` answers with it.
  */
 async function afterFactorAdded(tab: Page, reauth: Reauth, shot?: Shot): Promise<string[]> {
   const codes = tab.locator('#recovery-codes li').first();

@@ -5,18 +5,20 @@
 // adding a TOTP, regenerating recovery codes or changing the password is
 // answered with a redirect to re-authenticate (max_age=1 -> the
 // second-factor step) and changes nothing. After re-authenticating with the
-// second factor the same change goes through (control).
+// second factor the same change goes through (control). Adding the first
+// factor is itself a fresh second factor: the session counts it at once.
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { parseForm } from '../helpers/browser.ts';
+import { SoftAuthenticator } from '../helpers/soft-authenticator.ts';
 import {
-  codeOf, describe, factorIdsOf, isContinueStep, isPasswordStep, isSecondFactorStep, newUser, recoveryCodesOf, startMfaFixture,
-  totpSecretOf, type MfaBrowser, type MfaFixture, type MfaUser, type Step,
+  ACR_MFA, codeOf, describe, factorIdsOf, isConsentStep, isContinueStep, isPasswordStep, isSecondFactorStep, newUser, recoveryCodesOf,
+  REDIRECT_URI, startMfaFixture, totpSecretOf, type MfaBrowser, type MfaFixture, type MfaUser, type Step,
 } from './_support-mfa.ts';
 import { sleep, TotpDevice } from './_support-mfa-totp.ts';
 import {
-  accountBrowser, accountOverview, assertReauthRedirect, completeSignIn, enrolTotp, passwordStepDone, submitPassword,
-  submitRecoveryCode, beginSignIn,
+  accountBrowser, accountOverview, approveConsent, assertReauthRedirect, completeSignIn, enrolSecurityKey, enrolTotp, jwtPayload,
+  passwordStepDone, submitPassword, submitRecoveryCode, beginSignIn, tokenRequest,
 } from './_support-mfa-flow.ts';
 
 const WINDOW_SECONDS = 2;
@@ -36,6 +38,9 @@ test.after.always(async () => {
  * factor); returns the /account page it comes back to.
  */
 async function reauthenticate(browser: MfaBrowser, user: MfaUser): Promise<Step> {
+  // /account/reauth asks for max_age=1: a session that signed in (or added its
+  // first factor) less than two whole seconds ago needs no sign-in yet.
+  await sleep(2000);
   const start = await browser.follow('/account/reauth?next=/account');
   if (!isSecondFactorStep(start) && !isPasswordStep(start)) throw new Error(`/account/reauth should lead to a sign-in page, got ${describe(start)}`);
   const back = await completeSignIn(browser, start, user);
@@ -143,4 +148,31 @@ test('C40: control: right after a second factor the same change needs no re-auth
   const answer = await browser.follow(regenerate.action, { method: 'POST', form: regenerate.fields });
   t.is(answer.response.status, 200, `POST /account/recovery-codes right after a second factor: ${describe(answer)}`);
   t.is(recoveryCodesOf(answer.html).length, 10, 'ten new recovery codes');
+});
+
+test('C40: adding the first factor on /account counts as passing it: /account opens without asking for it, and an app asking for MFA gets it from the session', async (t) => {
+  t.timeout(120_000);
+  const user = await newUser(fixture);
+  const { browser } = await accountBrowser(fixture, user);
+  const key = new SoftAuthenticator({ rpId: new URL(fixture.issuer).hostname, origin: fixture.issuer });
+  const { recoveryCodes } = await enrolSecurityKey(browser, user, key, { userVerified: true });
+  t.is(recoveryCodes.length, 10, 'the first factor brought recovery codes');
+
+  // "Back to your account": the overview itself, not the second-factor step.
+  const back = await browser.follow('/account');
+  t.false(isSecondFactorStep(back), `GET /account right after adding the first factor: ${describe(back)}`);
+  t.is(new URL(back.url).pathname, '/account', describe(back));
+  t.is(back.response.status, 200);
+
+  // An app asking for MFA: no second-factor step, and the ID token names the key.
+  const { step, request } = await beginSignIn(fixture, browser, { acr_values: ACR_MFA });
+  t.true(isConsentStep(step), `acr_values=${ACR_MFA} right after adding a key: straight to consent, got ${describe(step)}`);
+  if (!isConsentStep(step)) return;
+  const code = codeOf(await approveConsent(browser, step));
+  t.truthy(code);
+  const tokens = await tokenRequest(fixture, { grant_type: 'authorization_code', code: code ?? '', redirect_uri: REDIRECT_URI, code_verifier: request.codeVerifier });
+  t.is(tokens.status, 200, JSON.stringify(tokens.body));
+  const claims = jwtPayload(tokens.body.id_token);
+  t.is(claims.acr, ACR_MFA);
+  t.deepEqual([...claims.amr].sort(), ['hwk', 'mfa', 'pwd'], 'a device-bound key added, over the password sign-in');
 });

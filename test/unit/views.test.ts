@@ -11,6 +11,13 @@ import { homePage } from '../../views/home.ts';
 import type { PageContext } from '../../views/layout.ts';
 import { loginPage } from '../../views/login.ts';
 import { loggedOutPage, logoutPage } from '../../views/logout.ts';
+import { accountPage } from '../../views/account.ts';
+import { enrolPage } from '../../views/enrol.ts';
+import { recoveryUsedPage } from '../../views/recovery-codes.ts';
+import { secondFactorPage } from '../../views/second-factor.ts';
+import { throttledMessage } from '../../server/interactions/throttled.ts';
+import { ACCOUNT_CLIENT_ID, signInClientSettings } from '../../server/oidc/account-client.ts';
+import type { Factor } from '../../server/mfa/types.ts';
 import { rawHttp } from '../helpers/raw-http.ts';
 
 const ctx: PageContext = { productName: 'Acme ID', brandColor: '#123abc', nonce: 'bm9uY2U=' };
@@ -178,4 +185,117 @@ test('error pages: exposed 4xx message, generic 5xx, JSON on request', async (t)
   const bare = await rawHttp(Number(new URL(url).port), { target: '/boom' });
   t.is(bare.status, 500);
   t.deepEqual(JSON.parse(bare.body), { error: 'server_error', error_description: 'An unexpected error occurred. Please try again later.' });
+});
+
+// ------------------------------------------------------------ wording
+
+const text = (page: string) => page.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+
+test('the account page\'s sign-in reads "continue to your account"', async (t) => {
+  const settings = await signInClientSettings({ findById: async () => undefined } as never, ACCOUNT_CLIENT_ID);
+  const page = loginPage(ctx, { action: '/a', csrfToken: 'tok', clientName: settings.name });
+  t.regex(text(page), /Sign in to continue to your account\./);
+});
+
+test('counts are in the singular for one: recovery codes left, remembered days, waiting time', (t) => {
+  const next = { link: '/account' };
+  t.regex(text(recoveryUsedPage(ctx, 1, next)), /You have 1 recovery code left\./);
+  t.regex(text(recoveryUsedPage(ctx, 9, next)), /You have 9 recovery codes left\./);
+  const page = (rememberDays: number) => secondFactorPage(ctx, { action: '/a', abortAction: '/b', csrfToken: 'tok', accountEmail: 'a@b.c', hasTotp: true, rememberDays });
+  t.regex(text(page(1)), /Remember this device for 1 day /);
+  t.regex(text(page(30)), /Remember this device for 30 days /);
+  t.is(throttledMessage(1), 'Too many attempts. Try again in 1 second.');
+  t.is(throttledMessage(45), 'Too many attempts. Try again in 45 seconds.');
+  t.is(throttledMessage(90), 'Too many attempts. Try again in 1 minute.');
+  t.is(throttledMessage(150), 'Too many attempts. Try again in 3 minutes.');
+});
+
+const factor = (name: string, kind: Factor['kind'], synced?: boolean): Factor =>
+  ({ id: name, kind, name, createdAt: new Date('2024-01-02'), lastUsedAt: null, synced });
+
+test('account page: a default factor name is not followed by the same kind; recovery codes explained without jargon', (t) => {
+  const params = { email: 'a@b.c', csrfToken: 'tok', recoveryLeft: 10, devices: [], signOutUrl: '/session/end' };
+  const page = accountPage(ctx, { ...params, factors: [factor('Authenticator app', 'totp'), factor('Phone', 'totp'), factor('Security key', 'webauthn'), factor('Security key', 'webauthn', true)] });
+  const items = (page.match(/<li class="factor"[\s\S]*?<\/li>/g) ?? []).map(text);
+  t.is(items.length, 4);
+  t.is(items[0].match(/Authenticator app/g)?.length, 1, items[0]);
+  t.regex(items[1], /Phone Authenticator app · Added 2024-01-02/);
+  t.notRegex(items[2], /Security key or passkey/, items[2]);
+  t.regex(items[3], /Passkey \(synced\)/, 'a synced passkey still says so');
+  const none = text(accountPage(ctx, { ...params, factors: [] }));
+  t.notRegex(none, /first second step/);
+  t.regex(none, /You get recovery codes when you add your first authenticator app or security key\./);
+});
+
+test('set-up page inside sign-in: the two name fields have different labels', (t) => {
+  const page = enrolPage(ctx, {
+    totp: { action: '/i/1/enrol/totp', csrfToken: 'tok', secret: 'ABCDEFGHIJKLMNOP', qrSvg: '<svg></svg>' },
+    key: { action: '/i/1/enrol/webauthn', csrfToken: 'tok' },
+    webauthnOptions: {},
+    abort: { action: '/i/1/abort', csrfToken: 'tok' },
+  });
+  const labels = [...page.matchAll(/<label for="[^"]+">([^<]*)<\/label>/g)].map((m) => m[1]);
+  t.is(new Set(labels).size, labels.length, labels.join(' | '));
+  t.false(labels.includes('Name'));
+});
+
+// ------------------------------------------------------------ errors tied to their field, QR code text
+
+const tag = (page: string, id: string) => new RegExp(`<(?:input|button)\\b[^>]*\\bid="${id}"[^>]*>`).exec(page)?.[0] ?? '';
+const tiedTo = (page: string, id: string, errorId: string) => {
+  const control = tag(page, id);
+  return control.includes(`aria-describedby="${errorId}"`) && page.includes(`id="${errorId}" role="alert"`);
+};
+
+test('second-factor page: the error is tied to the field it is about, as on the login page', (t) => {
+  const base = { action: '/i/1/second-factor', abortAction: '/i/1/abort', csrfToken: 'tok', accountEmail: 'a@b.c', hasTotp: true, webauthnOptions: {} };
+  const code = secondFactorPage(ctx, { ...base, problem: { message: 'wrong', fields: ['code'] } });
+  t.true(tiedTo(code, 'code', 'form-error'), tag(code, 'code'));
+  t.regex(tag(code, 'code'), /aria-invalid="true"/);
+  t.notRegex(tag(code, 'recovery-code'), /aria-/);
+  t.notRegex(code, /<details class="recovery" open/);
+
+  const recovery = secondFactorPage(ctx, { ...base, problem: { message: 'wrong', fields: ['recovery_code'] } });
+  t.true(tiedTo(recovery, 'recovery-code', 'form-error'), tag(recovery, 'recovery-code'));
+  t.regex(tag(recovery, 'recovery-code'), /aria-invalid="true"/);
+  t.notRegex(tag(recovery, 'code'), /aria-/);
+  t.regex(recovery, /<details class="recovery" open>/, 'the recovery part is open to show its field');
+
+  const key = secondFactorPage(ctx, { ...base, problem: { message: 'refused', fields: ['key'] } });
+  t.true(tiedTo(key, 'security-key', 'form-error'), tag(key, 'security-key'));
+  t.notRegex(tag(key, 'security-key'), /aria-invalid/, 'a button is not "invalid"');
+
+  t.notRegex(secondFactorPage(ctx, base), /aria-invalid|aria-describedby/);
+});
+
+test('set-up pages: errors tied to the code field and the key button; the QR code has a text alternative', (t) => {
+  const setup = { action: '/i/1/enrol/totp', csrfToken: 'tok', secret: 'ABCDEFGHIJKLMNOP', qrSvg: '<svg viewBox="0 0 1 1"></svg>' };
+  const abort = { action: '/i/1/abort', csrfToken: 'tok' };
+  const page = enrolPage(ctx, { totp: { ...setup, error: 'wrong code' }, key: { action: '/i/1/enrol/webauthn', csrfToken: 'tok', error: 'refused' }, webauthnOptions: {}, abort });
+  t.true(tiedTo(page, 'totp-code', 'totp-error'), tag(page, 'totp-code'));
+  t.regex(tag(page, 'totp-code'), /aria-invalid="true"/);
+  t.true(tiedTo(page, 'register-key', 'key-error'), tag(page, 'register-key'));
+  const qr = /<div class="qr" id="totp-qr"[^>]*>/.exec(page)?.[0] ?? '';
+  t.regex(qr, /role="img"/);
+  t.regex(qr, /aria-label="[^"]*QR code[^"]+"/);
+  const clean = enrolPage(ctx, { totp: setup, key: { action: '/i/1/enrol/webauthn', csrfToken: 'tok' }, webauthnOptions: {}, abort });
+  t.notRegex(clean, /aria-invalid|aria-describedby/);
+});
+
+test('second-factor and set-up pages: "Use another account" ends the sign-in (abort form with CSRF), and say what to do without a device', (t) => {
+  const second = secondFactorPage(ctx, { action: '/interaction/abc/second-factor', abortAction: '/interaction/abc/abort', csrfToken: 'tok', accountEmail: 'a@b.c', hasTotp: true });
+  const enrol = enrolPage(ctx, {
+    totp: { action: '/interaction/abc/enrol/totp', csrfToken: 'tok', secret: 'ABCDEFGHIJKLMNOP', qrSvg: '<svg></svg>' },
+    key: { action: '/interaction/abc/enrol/webauthn', csrfToken: 'tok' },
+    webauthnOptions: {},
+    abort: { action: '/interaction/abc/abort', csrfToken: 'tok' },
+  });
+  for (const page of [second, enrol]) {
+    const abort = forms(page).find((form) => attr(form, 'action') === '/interaction/abc/abort') ?? '';
+    t.regex(abort, /<form method="post" action="\/interaction\/abc\/abort"/);
+    t.regex(abort, /<input type="hidden" name="csrf" value="tok">/);
+    t.regex(abort, /<button type="submit"[^>]*>Use another account<\/button>/);
+  }
+  t.regex(text(second), /No device and no recovery codes\? Ask an administrator .*latchkey users reset-mfa/);
+  t.regex(text(enrol), /Ask an administrator/);
 });
