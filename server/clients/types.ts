@@ -1,10 +1,12 @@
 // A registered OAuth client as Latchkey stores it.
+import { SIGNING_ALGS, type SigningAlg } from '../protocol/constants.ts';
+
 export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials';
 export const GRANT_TYPES: readonly GrantType[] = ['authorization_code', 'refresh_token', 'client_credentials'];
 
-/** ID token signing algorithms a client may choose (the server has a key for each). */
-export const ID_TOKEN_ALGS = ['ES256', 'RS256'] as const;
-export type IdTokenAlg = (typeof ID_TOKEN_ALGS)[number];
+/** ID token signing algorithms a client may choose: any the server signs with (it has a key for each). */
+export const ID_TOKEN_ALGS = SIGNING_ALGS;
+export type IdTokenAlg = SigningAlg;
 
 export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
 export const AUTH_METHODS: readonly AuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];

@@ -6,9 +6,8 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { WrongMasterKeyError } from '../crypto/master-key.ts';
 import { decrypt, encrypt } from '../crypto/secrets.ts';
 import type { Database, Queryable } from '../db/database.ts';
+import { SIGNING_ALGS, type SigningAlg } from '../protocol/constants.ts';
 
-export const SIGNING_ALGS = ['ES256', 'RS256'] as const;
-export type SigningAlg = (typeof SIGNING_ALGS)[number];
 
 export interface SigningKeyInfo {
   kid: string;

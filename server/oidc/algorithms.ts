@@ -1,7 +1,10 @@
 // Which JOSE algorithms and client authentication methods are on. No HS* and
 // no client_secret_jwt: client secrets are stored as hashes, so there is no
 // shared key to MAC with.
-export const SIGNING_ALG_VALUES = ['ES256', 'RS256'];
+import { SIGNING_ALGS } from '../protocol/constants.ts';
+
+/** What Latchkey signs with, as oidc-provider's configuration wants it (a mutable list). */
+export const SIGNING_ALG_VALUES: string[] = [...SIGNING_ALGS];
 
 export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
 

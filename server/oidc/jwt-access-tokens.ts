@@ -14,6 +14,7 @@ import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWK, type JWTP
 import type Koa from 'koa';
 import { errors, type Client, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Adapter } from '../adapters/index.ts';
+import { SIGNING_ALG_VALUES } from './algorithms.ts';
 import type { tokenPolicies } from './token-policies.ts';
 import { PRIVATE_JWK_MEMBERS } from '../protocol/constants.ts';
 
@@ -42,7 +43,7 @@ export function jwtAccessTokenEndpoints({ issuer, jwks, revoked, grants, policie
   async function verify(token: string): Promise<AccessTokenClaims | undefined> {
     let payload: AccessTokenClaims;
     try {
-      ({ payload } = await jwtVerify<AccessTokenClaims>(token, keys, { issuer, typ: 'at+jwt', algorithms: ['ES256', 'RS256'] }));
+      ({ payload } = await jwtVerify<AccessTokenClaims>(token, keys, { issuer, typ: 'at+jwt', algorithms: SIGNING_ALG_VALUES }));
     } catch (error) {
       if (error instanceof joseErrors.JOSEError) return undefined; // forged, expired, not ours
       throw error;

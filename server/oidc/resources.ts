@@ -5,6 +5,7 @@ import { errors } from 'oidc-provider';
 import type { Client, KoaContextWithOIDC } from 'oidc-provider';
 import type { ApiLookup } from '../apis/types.ts';
 import type { ClientLookup } from '../clients/types.ts';
+import { DEFAULT_SIGNING_ALG } from '../protocol/constants.ts';
 
 const isClientCredentials = (ctx: KoaContextWithOIDC) => ctx.oidc.params?.grant_type === 'client_credentials';
 
@@ -45,7 +46,7 @@ export function resourceIndicators(apis: ApiLookup, clients: ClientLookup) {
         audience: api.identifier,
         accessTokenTTL: api.accessTokenTtl,
         accessTokenFormat: 'jwt' as const,
-        jwt: { sign: { alg: 'ES256' as const } },
+        jwt: { sign: { alg: DEFAULT_SIGNING_ALG } },
       };
     },
   };

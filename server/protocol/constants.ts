@@ -6,6 +6,16 @@ export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
 /** Standard OpenID Connect scope names: never an API scope, served or not. */
 export const RESERVED_SCOPES = new Set([...OIDC_SCOPES, 'address', 'phone']);
 
+/**
+ * The algorithms Latchkey signs with (it keeps a key for each: keys/key-store.ts),
+ * and so the ones tokens, ID tokens and responses may carry. ES256 signs by
+ * default (access tokens, ID tokens); RS256 serves clients that support
+ * nothing else (`clients create --id-token-alg RS256`).
+ */
+export const SIGNING_ALGS = ['ES256', 'RS256'] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+export const DEFAULT_SIGNING_ALG: SigningAlg = 'ES256';
+
 /** Hosts where plain http is acceptable (RFC 8252 §7.3, and local development). */
 export const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
