@@ -2,6 +2,7 @@
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
+import type { AccountService } from '../accounts/account-service.ts';
 import { issuedBeforeRevocation, type Account, type AccountLookup } from '../accounts/types.ts';
 import type { Config } from '../config/index.ts';
 import type { MfaServices } from '../mfa/index.ts';
@@ -13,7 +14,7 @@ export interface AccountPageDependencies {
   config: Config;
   logger: Logger;
   provider: () => Provider;
-  accounts: AccountLookup & { setPassword(id: string, password: string): Promise<void> };
+  accounts: AccountLookup & Pick<AccountService, 'changePassword'>;
   mfa: MfaServices;
   /** The TOTP secret being set up, per session (encrypted, like a sign-in's own set-up). */
   setups: SignInProgressStore;

@@ -164,14 +164,12 @@ export function accountRouter(deps: AccountPageDependencies): Router {
   router.post('/account/password', signedIn, fresh('/account'), async (ctx) => {
     const s = session(ctx);
     try {
-      await deps.accounts.setPassword(s.account.id, ctx.request.body?.new_password ?? '');
+      await deps.accounts.changePassword(s.account.id, ctx.request.body?.new_password ?? '');
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       ctx.status = 400;
       return showOverview(ctx, { error: error.message });
     }
-    // The new password signs out every session (accounts service) and forgets every remembered device.
-    await deps.mfa.trustedDevices.forgetAll(s.account.id);
     deps.logger.info({ accountId: s.account.id }, 'password changed on the account page');
     ctx.type = 'html';
     ctx.body = passwordChangedPage(page(ctx));

@@ -1,8 +1,14 @@
 // Accounts as the rest of Latchkey uses them: creation applies the password
 // policy and hashes; authenticate() is the sign-in check (PasswordAuthenticator).
+// The domain operations (changePassword, resetMfa, signOutEverywhere) live
+// here only: the CLI and /account both call them, so what a new password or a
+// reset ends is decided in one place.
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/database.ts';
 import { NotFoundError, UserError } from '../errors.ts';
+import { createFactorDirectory } from '../mfa/factor-directory.ts';
+import type { FactorCounts } from '../mfa/types.ts';
+import { deleteTrustedDevices } from '../mfa/trusted-devices/trusted-device-queries.ts';
 import {
   deleteAccount, findAccountByEmail, findAccountById, insertAccount, listAccounts,
   replacePasswordHash, revokeSessions, setDisabled, setPasswordHash, setRequireMfa, toAccount,
@@ -18,12 +24,23 @@ export interface AccountService extends PasswordAuthenticator, AccountLookup {
   /** Any spelling of the address that canonicalEmail() folds to the stored one finds the account. */
   findByEmail(email: string): Promise<Account | undefined>;
   list(): Promise<Account[]>;
-  setPassword(id: string, password: string): Promise<void>;
+  /**
+   * A new password (the password policy applies): every session and token of
+   * the old one ends and every remembered device is forgotten, in one
+   * transaction; second factors stay. Returns how many devices were forgotten.
+   */
+  changePassword(id: string, password: string): Promise<{ trustedDevicesForgotten: number }>;
+  /**
+   * For a user who lost their factors: every authenticator app, security key,
+   * recovery code and remembered device goes, and the account is signed out
+   * everywhere (a session signed in with a removed factor must not live on).
+   */
+  resetMfa(id: string): Promise<FactorCounts>;
   setDisabled(id: string, disabled: boolean): Promise<Account>;
   /** Whether the account must sign in with a second factor regardless of MFA_POLICY. */
   setRequireMfa(id: string, requireMfa: boolean): Promise<Account>;
   /** Signs the account out everywhere: sessions and tokens issued so far stop working. */
-  revokeSessions(id: string): Promise<void>;
+  signOutEverywhere(id: string): Promise<void>;
   /** False when there was no such account. */
   delete(id: string): Promise<boolean>;
 }
@@ -88,16 +105,29 @@ export function createAccountService(db: Database, config: Config): AccountServi
 
     list: () => listAccounts(db),
 
-    async setPassword(id, password) {
+    async changePassword(id, password) {
       const record = await findAccountById(db, id);
       if (!record) throw new NotFoundError(`unknown account ${id}`);
       assertPasswordAllowed(password, record.email);
-      await setPasswordHash(db, id, await hasher.hashPassword(password));
+      const hash = await hasher.hashPassword(password);
+      return db.transaction(async (tx) => {
+        await setPasswordHash(tx, id, hash); // also ends every session and token
+        return { trustedDevicesForgotten: await deleteTrustedDevices(tx, id) };
+      });
+    },
+
+    async resetMfa(id) {
+      if (!(await findAccountById(db, id))) throw new NotFoundError(`unknown account ${id}`);
+      return db.transaction(async (tx) => {
+        const removed = await createFactorDirectory(tx).reset(id);
+        await revokeSessions(tx, id);
+        return removed;
+      });
     },
 
     setDisabled: (id, disabled) => setDisabled(db, id, disabled),
     setRequireMfa: (id, requireMfa) => setRequireMfa(db, id, requireMfa),
-    revokeSessions: (id) => revokeSessions(db, id),
+    signOutEverywhere: (id) => revokeSessions(db, id),
     delete: (id) => deleteAccount(db, id),
   };
 }

@@ -120,6 +120,9 @@ export interface TrustedDevices {
 }
 
 /** Factors of an account as a whole: listing, removal, admin reset. */
+/** What a reset removed, by kind. */
+export interface FactorCounts { totp: number; webauthn: number; recoveryCodes: number; trustedDevices: number }
+
 export interface FactorDirectory {
   list(accountId: string): Promise<Factor[]>;
   hasFactors(accountId: string): Promise<boolean>;
@@ -133,5 +136,5 @@ export interface FactorDirectory {
    */
   remove(accountId: string, factorId: string, options?: { keepLast?: boolean }): Promise<'removed' | 'not-found' | 'last-factor'>;
   /** Removes every factor, recovery code and trusted device; says how many of each. */
-  reset(accountId: string): Promise<{ totp: number; webauthn: number; recoveryCodes: number; trustedDevices: number }>;
+  reset(accountId: string): Promise<FactorCounts>;
 }

@@ -175,10 +175,10 @@ for (const [name, open] of Object.entries(backends)) {
     await accounts.setDisabled(bo.id, true);
     t.is(await accounts.authenticate('bo@example.com', 'correct horse battery'), undefined, 'disabled accounts cannot sign in');
     await accounts.setDisabled(bo.id, false);
-    await accounts.setPassword(bo.id, 'a brand new passphrase');
+    await accounts.changePassword(bo.id, 'a brand new passphrase');
     t.is(await accounts.authenticate('bo@example.com', 'correct horse battery'), undefined);
     t.truthy(await accounts.authenticate('bo@example.com', 'a brand new passphrase'));
-    await t.throwsAsync(accounts.setPassword(bo.id, 'qwerty123'), { message: /too common/ });
+    await t.throwsAsync(accounts.changePassword(bo.id, 'qwerty123'), { message: /too common/ });
     t.true(await accounts.delete(bo.id));
     t.is(await accounts.findById(bo.id), undefined);
   });

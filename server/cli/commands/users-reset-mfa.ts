@@ -1,11 +1,7 @@
 // latchkey users reset-mfa <id|email>
-// For a user who lost their factors: removes every authenticator app,
-// security key, recovery code and remembered device, and signs them out
-// everywhere (a session signed in with a removed factor must not live on).
+// For a user who lost their factors (AccountService.resetMfa says what goes).
 import type { Command } from 'commander';
 import { createAccountService } from '../../accounts/account-service.ts';
-import { revokeSessions } from '../../accounts/account-queries.ts';
-import { createFactorDirectory } from '../../mfa/factor-directory.ts';
 import { findUserOrFail, subcommand, type Runner } from './common.ts';
 
 const counted = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
@@ -18,11 +14,7 @@ export function registerUsersResetMfa(users: Command, run: Runner): void {
     .action(run(async (ctx, [user]) => {
       const accounts = createAccountService(ctx.db, ctx.config);
       const account = await findUserOrFail(accounts, user);
-      const removed = await ctx.db.transaction(async (tx) => {
-        const counts = await createFactorDirectory(tx).reset(account.id);
-        await revokeSessions(tx, account.id);
-        return counts;
-      });
+      const removed = await accounts.resetMfa(account.id);
       const what = joinList([
         counted(removed.totp, 'authenticator app', 'authenticator apps'),
         counted(removed.webauthn, 'security key', 'security keys'),

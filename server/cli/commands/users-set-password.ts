@@ -1,7 +1,6 @@
 // latchkey users set-password <id|email> --password-stdin
 import type { Command } from 'commander';
 import { createAccountService } from '../../accounts/account-service.ts';
-import { deleteTrustedDevices } from '../../mfa/trusted-devices/trusted-device-queries.ts';
 import { accountJson, findUserOrFail, readPasswordFromStdin, requirePasswordStdin, subcommand, type Runner } from './common.ts';
 
 export function registerUsersSetPassword(users: Command, run: Runner): void {
@@ -11,9 +10,7 @@ export function registerUsersSetPassword(users: Command, run: Runner): void {
       requirePasswordStdin(options);
       const accounts = createAccountService(ctx.db, ctx.config);
       const account = await findUserOrFail(accounts, user);
-      await accounts.setPassword(account.id, await readPasswordFromStdin());
-      // A new password forgets remembered devices too; second factors stay.
-      const forgotten = await deleteTrustedDevices(ctx.db, account.id);
+      const { trustedDevicesForgotten: forgotten } = await accounts.changePassword(account.id, await readPasswordFromStdin());
       const updated = (await accounts.findById(account.id)) ?? account;
       return {
         json: { ...accountJson(updated), trusted_devices_forgotten: forgotten },

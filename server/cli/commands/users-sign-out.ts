@@ -8,7 +8,7 @@ export function registerUsersSignOut(users: Command, run: Runner): void {
     .action(run(async (ctx, [user]) => {
       const accounts = createAccountService(ctx.db, ctx.config);
       const { id } = await findUserOrFail(accounts, user);
-      await accounts.revokeSessions(id);
+      await accounts.signOutEverywhere(id);
       const account = (await accounts.findById(id))!;
       return { json: accountJson(account), text: `Signed out ${account.email} (${account.id}) everywhere: existing sessions and tokens no longer work.` };
     }));
