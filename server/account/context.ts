@@ -3,6 +3,7 @@ import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account-service.ts';
+import { outlivedSession } from '../accounts/session-lifetime.ts';
 import { issuedBeforeRevocation, type Account, type AccountLookup } from '../accounts/types.ts';
 import type { Config } from '../config/index.ts';
 import type { MfaServices } from '../mfa/index.ts';
@@ -36,7 +37,7 @@ const now = () => Math.floor(Date.now() / 1000);
 export async function loadAccountSession(deps: AccountPageDependencies, ctx: Koa.Context): Promise<AccountSession | undefined> {
   const session = await deps.provider().Session.get(ctx as never);
   if (!session.accountId || session.loginTs === undefined) return undefined;
-  if (now() - session.loginTs > deps.config.ttl.sessionAbsolute) return undefined;
+  if (outlivedSession(session.loginTs, deps.config.ttl)) return undefined;
   const account = await deps.accounts.findById(session.accountId);
   if (!account || account.disabled || issuedBeforeRevocation(account, session.loginTs)) return undefined;
   const hasFactors = await deps.mfa.factors.hasFactors(account.id);

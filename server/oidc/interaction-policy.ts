@@ -11,6 +11,7 @@
 // parameter) that a sign-in just made in this request did not reach fails the
 // request instead of asking for yet another sign-in.
 import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { outlivedSession } from '../accounts/session-lifetime.ts';
 import type { Account } from '../accounts/types.ts';
 import { requestsMfa, satisfiesMfa, secondFactorRequired } from '../mfa/policy.ts';
 
@@ -33,7 +34,7 @@ export function buildInteractionPolicy(sessionAbsoluteSeconds: number, mfa: MfaP
     new Check('session_expired', 'the sign-in session is too old', 'login_required', (ctx) => {
       const { session } = ctx.oidc;
       if (!session?.accountId || session.loginTs === undefined) return Check.NO_NEED_TO_PROMPT;
-      return Date.now() / 1000 - session.loginTs > sessionAbsoluteSeconds ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+      return outlivedSession(session.loginTs, { sessionAbsolute: sessionAbsoluteSeconds }) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
     }),
   );
   login.checks.add(

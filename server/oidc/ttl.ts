@@ -1,6 +1,7 @@
 // Token and session lifetimes from Config. Refresh tokens and sessions have
 // an idle lifetime (renewed on use) capped by an absolute one.
 import type { AccessToken, ClientCredentials, RefreshToken, Session } from 'oidc-provider';
+import { sessionSecondsLeft } from '../accounts/session-lifetime.ts';
 import type { Config } from '../config/index.ts';
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -19,9 +20,6 @@ export function lifetimes(ttl: Config['ttl']) {
       const issuedAt = (token as unknown as { iiat?: number }).iiat ?? token.iat ?? now();
       return Math.max(1, Math.min(ttl.refreshIdle, issuedAt + ttl.refreshAbsolute - now()));
     },
-    Session(_ctx: unknown, session: Session) {
-      const loginTs = session.loginTs ?? now();
-      return Math.max(1, Math.min(ttl.sessionIdle, loginTs + ttl.sessionAbsolute - now()));
-    },
+    Session: (_ctx: unknown, session: Session) => sessionSecondsLeft(session.loginTs ?? now(), ttl),
   };
 }
