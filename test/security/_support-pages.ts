@@ -5,6 +5,7 @@
 // checks and parsers are in _support-page-checks.ts).
 import { createHash, randomBytes } from 'node:crypto';
 import { ScriptedBrowser, signIn } from '../helpers/browser.ts';
+import type { AdminServer } from '../helpers/oidc-http.ts';
 
 export type { TestDatabase } from '../helpers/services.ts';
 /**
@@ -37,9 +38,7 @@ export class ProxiedBrowser extends ScriptedBrowser {
 export const browserFor = (server: { issuer: string; origin?: string }): ScriptedBrowser =>
   server.origin && server.origin !== server.issuer ? new ProxiedBrowser(server.issuer, server.origin) : new ScriptedBrowser(server.issuer);
 
-export interface AdminServer {
-  admin<T = Record<string, any>>(args: string[], options?: { stdin?: string }): Promise<T>;
-}
+export { createUser, type AdminServer } from '../helpers/oidc-http.ts';
 
 export const REDIRECT_URI = 'http://localhost:8080/cb';
 export const POST_LOGOUT_REDIRECT_URI = 'http://localhost:8080/logged-out';
@@ -65,13 +64,6 @@ export interface TestUser {
   password: string;
 }
 
-/** A user with a random email and a strong random password (or the given one). */
-export async function createUser(server: AdminServer, options: { email?: string; password?: string } = {}): Promise<TestUser> {
-  const email = options.email ?? `user-${randomBytes(4).toString('hex')}@example.test`;
-  const password = options.password ?? `Tq-${randomBytes(12).toString('base64url')}`;
-  const created = await server.admin<{ id: string }>(['users', 'create', '--email', email, '--name', 'Test User', '--password-stdin'], { stdin: password });
-  return { id: created.id, email, password };
-}
 
 export interface AuthorizationRequest {
   url: string;
