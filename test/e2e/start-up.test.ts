@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort, ROOT, runFailingStart, startServer } from '../helpers/server-process.ts';
-import { createTestDatabase, TEST_REDIS_URL, uniqueRedisPrefix } from '../helpers/services.ts';
+import { createEmptyDatabase, createTestDatabase, TEST_REDIS_URL, uniqueRedisPrefix } from '../helpers/services.ts';
 
 const folders: string[] = [];
 const tempFolder = () => {
@@ -48,7 +48,7 @@ const production = (databaseUrl: string) => ({
 });
 
 test('Redis unreachable: the start fails in one line naming Redis, before any migration', async (t) => {
-  const database = await createTestDatabase();
+  const database = await createEmptyDatabase();
   try {
     const { code, output } = await runFailingStart({ ...production(database.url), REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
     t.is(code, 1, output);

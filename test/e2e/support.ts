@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
 import { ScriptedBrowser, signIn } from '../helpers/browser.ts';
+import * as http from '../helpers/oidc-http.ts';
 import type { RunningServer } from '../helpers/server-process.ts';
 
 /** A loopback redirect URI nobody listens on: the scripted browser stops at it. */
@@ -23,15 +24,12 @@ export interface TestUser {
 }
 
 /** A user created with the CLI (`users create --password-stdin`). */
-export async function createUser(server: RunningServer, label: string, options: { emailVerified?: boolean } = {}): Promise<TestUser> {
-  const email = `${label}-${randomBytes(4).toString('hex')}@example.com`;
-  const name = `Test ${label}`;
-  const password = `correct horse ${randomBytes(6).toString('hex')} staple`;
-  const args = ['users', 'create', '--email', email, '--name', name, '--password-stdin'];
-  if (options.emailVerified) args.push('--email-verified');
-  const created = await server.admin<{ id: string; email: string }>(args, { stdin: password });
-  return { id: created.id, email: created.email, name, password };
-}
+export const createUser = (server: RunningServer, label: string, options: { emailVerified?: boolean } = {}): Promise<TestUser> => http.createUser(server, {
+  email: `${label}-${randomBytes(4).toString('hex')}@example.com`,
+  name: `Test ${label}`,
+  password: `correct horse ${randomBytes(6).toString('hex')} staple`,
+  ...options,
+});
 
 export interface CodeFlowClient {
   client_id: string;

@@ -1,9 +1,8 @@
-// A fresh, migrated Postgres database for one test file, and accounts in it:
+// A fresh, migrated Postgres database (a copy of the migrated template) for one test file, and accounts in it:
 // what the MFA store tests share.
 import { insertAccount } from '../../server/accounts/account-queries.ts';
 import type { Account } from '../../server/accounts/types.ts';
 import { connectPostgres, type Database } from '../../server/db/database.ts';
-import { migrate } from '../../server/db/migrate.ts';
 import { createTestDatabase } from './services.ts';
 
 export interface AccountDatabase {
@@ -16,7 +15,6 @@ export interface AccountDatabase {
 export async function openAccountDatabase(label: string): Promise<AccountDatabase> {
   const created = await createTestDatabase();
   const db = connectPostgres(created.url);
-  await migrate(db);
   let count = 0;
   return {
     db,

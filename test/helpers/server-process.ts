@@ -1,6 +1,7 @@
 // Starts the real Latchkey server as a child process (production mode on a
 // fresh Postgres database and Redis prefix by default) and runs the real CLI
-// against it. Used by the e2e and security suites.
+// against it. The one launcher of the e2e and security suites: their fixtures
+// (startAuthzFixture, startMfaFixture, startMfaSuite) are set-ups on top of it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTestDatabase, TEST_REDIS_URL, uniqueRedisPrefix } from './services.ts';
+import { createTestDatabase, TEST_REDIS_URL, uniqueRedisPrefix, type TestDatabase } from './services.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const NODE = join(ROOT, 'node_modules', '.bin', 'node');
@@ -22,7 +23,10 @@ export interface CliResult {
 }
 
 export interface RunningServer {
+  /** The public issuer (https://localhost:<port> with `https: true`, while the process speaks plain http). */
   issuer: string;
+  /** Where requests actually go: http://localhost:<port>. */
+  origin: string;
   port: number;
   env: Record<string, string>;
   /** Everything the process printed so far. */
@@ -30,6 +34,7 @@ export interface RunningServer {
   cli(args: string[], options?: { stdin?: string }): Promise<CliResult>;
   /** `cli` that throws unless exit code 0, returning the parsed --json output. */
   admin<T = Record<string, any>>(args: string[], options?: { stdin?: string }): Promise<T>;
+  /** Stops the process; drops the database only if startServer created it. */
   stop(): Promise<void>;
 }
 
@@ -120,6 +125,11 @@ const tempDataDir = () => mkdtempSync(join(tmpdir(), 'latchkey-e2e-'));
 export interface StartOptions {
   /** 'production' (Postgres + Redis, the default) or 'embedded' (no DATABASE_URL/REDIS_URL). */
   mode?: 'production' | 'embedded';
+  /** Serve ISSUER=https://localhost:<port> with TRUST_PROXY=true (requests then need X-Forwarded-Proto: https). */
+  https?: boolean;
+  /** Production mode on this database (kept on stop) instead of a fresh one (dropped on stop). */
+  database?: TestDatabase;
+  /** Extra environment; wins over everything else (e.g. LATCHKEY_SECRET to reuse a database). */
   env?: Record<string, string>;
   /** Command to run instead of `node server/main.ts` (e.g. npm start). */
   command?: [string, ...string[]];
@@ -130,8 +140,10 @@ export interface StartOptions {
 
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const port = await freePort();
-  const issuer = `http://localhost:${port}`;
-  const database = options.mode === 'embedded' ? undefined : await createTestDatabase();
+  const origin = `http://localhost:${port}`;
+  const issuer = options.https ? `https://localhost:${port}` : origin;
+  const owned = options.mode === 'embedded' || options.database ? undefined : await createTestDatabase();
+  const database = options.mode === 'embedded' ? undefined : options.database ?? owned;
   const env: Record<string, string> = {
     PORT: String(port),
     HOST: '127.0.0.1',
@@ -146,6 +158,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
           LATCHKEY_SECRET: randomBytes(32).toString('base64'),
         }
       : { NODE_ENV: 'development', DATA_DIR: tempDataDir() }),
+    ...(options.https ? { TRUST_PROXY: 'true' } : {}),
     ...options.env,
   };
   const [command, ...args] = options.command ?? [NODE, join(ROOT, 'server', 'main.ts')];
@@ -158,11 +171,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const output = () => printed;
   const stop = async () => {
     await stopProcessGroup(child);
-    await database?.drop();
+    await owned?.drop();
     if (!database && !options.env?.DATA_DIR) rmSync(env.DATA_DIR, { recursive: true, force: true });
   };
   try {
-    await waitForHealth(issuer, child, output, options.timeoutMs ?? 60_000);
+    await waitForHealth(origin, child, output, options.timeoutMs ?? 60_000);
   } catch (error) {
     await stop();
     throw error;
@@ -170,6 +183,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const cli = (cliArgs: string[], cliOptions?: { stdin?: string }) => runCli(env, cliArgs, cliOptions);
   return {
     issuer,
+    origin,
     port,
     env,
     output,

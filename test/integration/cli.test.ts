@@ -11,7 +11,7 @@ import pg from 'pg';
 import { loadConfig } from '../../server/config/index.ts';
 import { buildKeyring } from '../../server/crypto/master-key.ts';
 import { verifySecret } from '../../server/crypto/secrets.ts';
-import { createTestDatabase } from '../helpers/services.ts';
+import { createEmptyDatabase } from '../helpers/services.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const node = join(root, 'node_modules', '.bin', 'node');
@@ -65,7 +65,7 @@ async function query(sql: string, params: unknown[] = []) {
 }
 
 test.before(async () => {
-  ({ url: databaseUrl, drop: dropDatabase } = await createTestDatabase());
+  ({ url: databaseUrl, drop: dropDatabase } = await createEmptyDatabase());
 });
 test.after.always(async () => {
   await dropDatabase?.();

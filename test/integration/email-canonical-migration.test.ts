@@ -12,14 +12,14 @@ import { loadConfig } from '../../server/config/index.ts';
 import { connectPostgres, type Database } from '../../server/db/database.ts';
 import { migrate, readMigrations } from '../../server/db/migrate.ts';
 import { ConflictError } from '../../server/errors.ts';
-import { createTestDatabase } from '../helpers/services.ts';
+import { createEmptyDatabase } from '../helpers/services.ts';
 
 const config = loadConfig({ NODE_ENV: 'test' });
 const cleanups: (() => Promise<void> | void)[] = [];
 test.after.always(async () => { for (const cleanup of cleanups.reverse()) await cleanup(); });
 
 async function freshDatabase(): Promise<Database> {
-  const created = await createTestDatabase();
+  const created = await createEmptyDatabase();
   const db = connectPostgres(created.url);
   cleanups.push(async () => { await db.close(); await created.drop(); });
   return db;

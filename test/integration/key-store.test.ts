@@ -23,6 +23,7 @@ const backends: Record<string, () => Promise<{ db: Database; close: () => Promis
   pglite: async () => {
     const dir = mkdtempSync(join(tmpdir(), 'latchkey-keys-'));
     const db = await openEmbedded(dir);
+    await migrate(db);
     return { db, close: async () => { await db.close(); rmSync(dir, { recursive: true, force: true }); } };
   },
 };
@@ -32,7 +33,6 @@ for (const [name, open] of Object.entries(backends)) {
   const db = () => backend.db;
   test.before(async () => {
     backend = await open();
-    await migrate(backend.db);
   });
   test.after.always(() => backend?.close());
 

@@ -15,7 +15,7 @@ import { connectPostgres, type Database } from '../../server/db/database.ts';
 import { openEmbedded } from '../../server/db/embedded.ts';
 import { migrate } from '../../server/db/migrate.ts';
 import { ConflictError, NotFoundError, UserError } from '../../server/errors.ts';
-import { createTestDatabase } from '../helpers/services.ts';
+import { createEmptyDatabase } from '../helpers/services.ts';
 
 const config = loadConfig({ NODE_ENV: 'test' });
 
@@ -23,7 +23,7 @@ interface Backend { db: Database; close: () => Promise<void> }
 
 const backends: Record<string, () => Promise<Backend>> = {
   postgres: async () => {
-    const { url, drop } = await createTestDatabase();
+    const { url, drop } = await createEmptyDatabase();
     const db = connectPostgres(url);
     return { db, close: async () => { await db.close(); await drop(); } };
   },

@@ -3,9 +3,11 @@
 // a user, PKCE helpers, raw-HTTP helpers for negative cases (nothing hidden
 // by a client library) and an openid-client configuration for happy paths.
 import type { ExecutionContext } from 'ava';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { ScriptedBrowser, signIn } from '../helpers/browser.ts';
+import * as http from '../helpers/oidc-http.ts';
+import { pkce } from '../helpers/oidc-http.ts';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
 
 /** Registered redirect URIs of the confidential "web" client. */
@@ -107,15 +109,7 @@ export async function startAuthzFixture(options: FixtureOptions = {}): Promise<A
   }
 }
 
-export interface Pkce {
-  verifier: string;
-  challenge: string;
-}
-
-export function pkce(): Pkce {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
-}
+export { pkce, type Pkce } from '../helpers/oidc-http.ts';
 
 /** `${issuer}/auth?...` with exactly these parameters (undefined ones left out). */
 export function authorizationUrl(issuer: string, params: Record<string, string | undefined>): string {
@@ -231,28 +225,11 @@ export function formPostResponse(html: string): { action: string; params: URLSea
   return { action: decodeHtml(form[1]), params };
 }
 
-export function basicAuth(client: RegisteredClient): string {
-  // RFC 6749 §2.3.1: form-urlencode each part before base64.
-  const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
-  return `Basic ${Buffer.from(`${encode(client.client_id)}:${encode(client.client_secret ?? '')}`).toString('base64')}`;
-}
+export const basicAuth = (client: RegisteredClient): string => http.basicAuth(client.client_id, client.client_secret ?? '');
 
-/** POST /token with the client's credentials (Basic for confidential, client_id in the body for public). */
-export async function tokenRequest(issuer: string, client: RegisteredClient, body: Record<string, string>): Promise<{ status: number; json: Record<string, any>; response: Response }> {
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-  const form = new URLSearchParams(body);
-  if (client.client_secret) headers.authorization = basicAuth(client);
-  else form.set('client_id', client.client_id);
-  const response = await fetch(new URL('/token', issuer), { method: 'POST', headers, body: form, redirect: 'manual' });
-  const text = await response.text();
-  let json: Record<string, any> = {};
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = { unparsed: text };
-  }
-  return { status: response.status, json, response };
-}
+/** POST /token with the client's credentials (Basic for confidential, client_id in the body for public): helpers/oidc-http.ts's tokenRequest. */
+export const tokenRequest = (issuer: string, client: RegisteredClient, body: Record<string, string>): Promise<http.TokenResponse> =>
+  http.tokenRequest(issuer, body, client);
 
 /** POST /request (PAR, RFC 9126) with the client's credentials; client_id always in the body. */
 export async function parRequest(issuer: string, client: RegisteredClient, body: Record<string, string>): Promise<{ status: number; json: Record<string, any> }> {

@@ -4,6 +4,7 @@
 // (TOTP, security keys), re-authentication redirects, and /token requests.
 import type { ExecutionContext } from 'ava';
 import { ScriptedBrowser, parseForm } from '../helpers/browser.ts';
+import { tokenRequest as httpTokenRequest, type TokenResponse } from '../helpers/oidc-http.ts';
 import type { SoftAuthenticator } from '../helpers/soft-authenticator.ts';
 import { authorizationRequest, type AuthorizationRequest } from './_support-pages.ts';
 import {
@@ -261,24 +262,8 @@ export async function accountOverview(browser: ScriptedBrowser): Promise<Step> {
 // ------------------------------------------------------------ /token
 
 /** POST /token as the web client (client_secret_basic): status and JSON body, nothing thrown. */
-export async function tokenRequest(fixture: MfaFixture, body: Record<string, string>): Promise<{ status: number; body: Record<string, any> }> {
-  const { client_id: id, client_secret: secret } = fixture.client;
-  const response = await fetch(new URL('/token', fixture.issuer), {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-      accept: 'application/json',
-    },
-    body: new URLSearchParams(body),
-  });
-  const text = await response.text();
-  try {
-    return { status: response.status, body: JSON.parse(text) };
-  } catch {
-    return { status: response.status, body: { unparsed: text } };
-  }
-}
+export const tokenRequest = (fixture: MfaFixture, body: Record<string, string>): Promise<TokenResponse> =>
+  httpTokenRequest(fixture.issuer, body, fixture.client);
 
 /** The payload of a JWT, unverified. */
 export const jwtPayload = (jwt: string): Record<string, any> => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());

@@ -1,98 +1,13 @@
 // Shared by the hosted-page and session suites of the security checklist
-// (C24-C26, C30-C34, C36, C37): a server launcher that can take a fixed
-// database and an https issuer, a browser that talks to such a server as if
+// (C24-C26, C30-C34, C36, C37), which start their server with startServer
+// (test/helpers/server-process.ts; `https` and `database` options): a browser that talks to such a server as if
 // through a TLS-terminating proxy, and the sign-in flows they share (page
 // checks and parsers are in _support-page-checks.ts).
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { ScriptedBrowser, signIn } from '../helpers/browser.ts';
-import { adminCommand, freePort, NODE, ROOT, runCli, stopProcessGroup, waitForHealth, type CliResult } from '../helpers/server-process.ts';
-import { createTestDatabase, TEST_REDIS_URL, uniqueRedisPrefix } from '../helpers/services.ts';
+import type { AdminServer } from '../helpers/oidc-http.ts';
 
-export interface TestDatabase {
-  url: string;
-  drop: () => Promise<void>;
-}
-
-export interface LaunchedServer {
-  /** The public issuer (may be https:// while the process speaks plain http). */
-  issuer: string;
-  /** Where requests actually go: http://localhost:<port>. */
-  origin: string;
-  port: number;
-  env: Record<string, string>;
-  output(): string;
-  cli(args: string[], options?: { stdin?: string }): Promise<CliResult>;
-  admin<T = Record<string, any>>(args: string[], options?: { stdin?: string }): Promise<T>;
-  /** Stops the process; drops the database only if launchServer created it. */
-  stop(): Promise<void>;
-}
-
-export interface LaunchOptions {
-  /** Serve ISSUER=https://localhost:<port> with TRUST_PROXY=true (requests then need X-Forwarded-Proto: https). */
-  https?: boolean;
-  /** Use this database (kept on stop) instead of a fresh one (dropped on stop). */
-  database?: TestDatabase;
-  /** Extra environment; wins over everything else (e.g. LATCHKEY_SECRET to reuse a database). */
-  env?: Record<string, string>;
-  timeoutMs?: number;
-}
-
-/**
- * Starts the real server (`node server/main.ts`, production mode) like
- * test/helpers/server-process.ts does, but with the issuer chosen after the
- * port is known (so it can be https) and optionally on an existing database
- * (so a second process can take over the first one's data).
- */
-export async function launchServer(options: LaunchOptions = {}): Promise<LaunchedServer> {
-  const port = await freePort();
-  const origin = `http://localhost:${port}`;
-  const issuer = options.https ? `https://localhost:${port}` : origin;
-  const owned = options.database ? undefined : await createTestDatabase();
-  const database = options.database ?? owned!;
-  const env: Record<string, string> = {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    ISSUER: issuer,
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-    DATABASE_URL: database.url,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_KEY_PREFIX: uniqueRedisPrefix(),
-    LATCHKEY_SECRET: randomBytes(32).toString('base64'),
-    ...(options.https ? { TRUST_PROXY: 'true' } : {}),
-    ...options.env,
-  };
-  const { DATABASE_URL: _d, REDIS_URL: _r, LATCHKEY_SECRET: _s, ...inherited } = process.env;
-  const child = spawn(NODE, [join(ROOT, 'server', 'main.ts')], { cwd: ROOT, env: { ...inherited, ...env }, detached: true });
-  let printed = '';
-  child.stdout.on('data', (chunk) => { printed += chunk; });
-  child.stderr.on('data', (chunk) => { printed += chunk; });
-  const output = () => printed;
-  const stop = async () => {
-    await stopProcessGroup(child);
-    await owned?.drop();
-  };
-  try {
-    await waitForHealth(origin, child, output, options.timeoutMs ?? 60_000);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  const cli = (args: string[], cliOptions?: { stdin?: string }) => runCli(env, args, cliOptions);
-  return {
-    issuer,
-    origin,
-    port,
-    env,
-    output,
-    cli,
-    admin: adminCommand(cli),
-    stop,
-  };
-}
-
+export type { TestDatabase } from '../helpers/services.ts';
 /**
  * A ScriptedBrowser for a server whose issuer is https:// but which listens on
  * plain http behind a (simulated) TLS-terminating proxy: URLs on the issuer's
@@ -123,9 +38,7 @@ export class ProxiedBrowser extends ScriptedBrowser {
 export const browserFor = (server: { issuer: string; origin?: string }): ScriptedBrowser =>
   server.origin && server.origin !== server.issuer ? new ProxiedBrowser(server.issuer, server.origin) : new ScriptedBrowser(server.issuer);
 
-export interface AdminServer {
-  admin<T = Record<string, any>>(args: string[], options?: { stdin?: string }): Promise<T>;
-}
+export { createUser, type AdminServer } from '../helpers/oidc-http.ts';
 
 export const REDIRECT_URI = 'http://localhost:8080/cb';
 export const POST_LOGOUT_REDIRECT_URI = 'http://localhost:8080/logged-out';
@@ -151,13 +64,6 @@ export interface TestUser {
   password: string;
 }
 
-/** A user with a random email and a strong random password (or the given one). */
-export async function createUser(server: AdminServer, options: { email?: string; password?: string } = {}): Promise<TestUser> {
-  const email = options.email ?? `user-${randomBytes(4).toString('hex')}@example.test`;
-  const password = options.password ?? `Tq-${randomBytes(12).toString('base64url')}`;
-  const created = await server.admin<{ id: string }>(['users', 'create', '--email', email, '--name', 'Test User', '--password-stdin'], { stdin: password });
-  return { id: created.id, email, password };
-}
 
 export interface AuthorizationRequest {
   url: string;

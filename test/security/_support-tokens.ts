@@ -3,7 +3,9 @@
 // hosted pages, and talking to /token, /token/introspection,
 // /token/revocation and /me with plain fetch (so every status code and error
 // body is visible to the tests, nothing is retried or normalised).
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import * as http from '../helpers/oidc-http.ts';
+import { pkce } from '../helpers/oidc-http.ts';
 import type { RunningServer } from '../helpers/server-process.ts';
 import { ScriptedBrowser, signIn } from '../helpers/browser.ts';
 
@@ -74,11 +76,9 @@ export async function createClient(server: RunningServer, flags: string[] = []):
   return server.admin(['clients', 'create', '--name', unique('client'), ...defaults, ...redirect, '--first-party', ...flags]);
 }
 
-export async function createUser(server: RunningServer, password = `${randomBytes(12).toString('base64url')} horse battery`): Promise<User> {
-  const email = `${unique('user')}@example.com`;
-  const account = await server.admin<{ id: string }>(['users', 'create', '--email', email, '--name', 'Test User', '--password-stdin'], { stdin: password });
-  return { id: account.id, email, password };
-}
+/** helpers/oidc-http.ts's createUser with this suite's email and password shapes. */
+export const createUser = (server: RunningServer, password = `${randomBytes(12).toString('base64url')} horse battery`): Promise<User> =>
+  http.createUser(server, { email: `${unique('user')}@example.com`, password });
 
 // ---------------------------------------------------------------- HTTP
 
@@ -113,8 +113,9 @@ export const credentials = (client: RegisteredClient): [string, string] => {
   return [client.client_id, client.client_secret];
 };
 
+/** helpers/oidc-http.ts's tokenRequest; `auth` is [client_id, secret] for client_secret_basic. */
 export const tokenRequest = (server: RunningServer, form: Record<string, string | undefined>, auth?: [string, string]) =>
-  postForm(`${server.issuer}/token`, form, auth);
+  http.tokenRequest(server.issuer, form, auth && { client_id: auth[0], client_secret: auth[1] });
 
 export const introspect = (server: RunningServer, token: string, auth: [string, string], hint?: string) =>
   postForm(`${server.issuer}/token/introspection`, { token, token_type_hint: hint }, auth);
@@ -136,15 +137,7 @@ export async function userinfo(server: RunningServer, accessToken: string): Prom
 
 // ---------------------------------------------------------------- code flow
 
-export interface Pkce {
-  verifier: string;
-  challenge: string;
-}
-
-export function pkce(): Pkce {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
-}
+export { pkce, type Pkce } from '../helpers/oidc-http.ts';
 
 export interface CodeOptions {
   scope?: string;

@@ -4,14 +4,15 @@
 // Covers the login, consent, logout and error pages that exist today; MFA and
 // account pages do not exist yet (issue 3 adds them and extends this suite).
 import test from 'ava';
-import { createUser, createWebClient, launchServer, type LaunchedServer } from './_support-pages.ts';
+import { startServer, type RunningServer } from '../helpers/server-process.ts';
+import { createUser, createWebClient } from './_support-pages.ts';
 import { collectHostedPages, parseCsp, type HostedPage } from './_support-page-checks.ts';
 
-let server: LaunchedServer;
+let server: RunningServer;
 let pages: HostedPage[];
 
 test.before(async () => {
-  server = await launchServer();
+  server = await startServer();
   const client = await createWebClient(server);
   const user = await createUser(server);
   pages = await collectHostedPages(server, client, user);

@@ -7,17 +7,18 @@
 // POSTs must be added here).
 import test from 'ava';
 import { parseForm, type ScriptedBrowser } from '../helpers/browser.ts';
+import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import {
-  browserFor, createUser, createWebClient, launchServer, openLoginPage, REDIRECT_URI,
-  type LaunchedServer, type TestClient, type TestUser,
+  browserFor, createUser, createWebClient, openLoginPage, REDIRECT_URI,
+  type TestClient, type TestUser,
 } from './_support-pages.ts';
 
-let server: LaunchedServer;
+let server: RunningServer;
 let client: TestClient;
 let user: TestUser;
 
 test.before(async () => {
-  server = await launchServer();
+  server = await startServer();
   client = await createWebClient(server);
   user = await createUser(server);
 });

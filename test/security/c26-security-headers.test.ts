@@ -5,11 +5,12 @@
 // Two servers: an http issuer, and an https issuer behind a simulated
 // TLS-terminating proxy (TRUST_PROXY=true, X-Forwarded-Proto: https).
 import test from 'ava';
-import { browserFor, createUser, createWebClient, launchServer, type LaunchedServer } from './_support-pages.ts';
+import { startServer, type RunningServer } from '../helpers/server-process.ts';
+import { browserFor, createUser, createWebClient } from './_support-pages.ts';
 import { collectHostedPages, inlineElements, inlineHandlers, noncesIn, parseCsp, scriptSources, type HostedPage } from './_support-page-checks.ts';
 
 interface Variant {
-  server: LaunchedServer;
+  server: RunningServer;
   pages: HostedPage[];
   /** Non-HTML responses: discovery, JWKS, a static asset, a token endpoint error. */
   others: { name: string; headers: Headers }[];
@@ -22,7 +23,7 @@ const variants: { http?: Variant; https?: Variant } = {};
 const AUTO_SUBMIT = new Set(['form_post authorization response', 'logout without a session']);
 
 async function prepare(https: boolean): Promise<Variant> {
-  const server = await launchServer({ https });
+  const server = await startServer({ https });
   const client = await createWebClient(server);
   const user = await createUser(server);
   const pages = await collectHostedPages(server, client, user);

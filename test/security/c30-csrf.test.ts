@@ -8,15 +8,16 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { parseForm, type ScriptedBrowser } from '../helpers/browser.ts';
-import { browserFor, createUser, createWebClient, launchServer, openLoginPage, promptNone, REDIRECT_URI, signInThroughPages, type LaunchedServer, type TestClient, type TestUser } from './_support-pages.ts';
+import { startServer, type RunningServer } from '../helpers/server-process.ts';
+import { browserFor, createUser, createWebClient, openLoginPage, promptNone, REDIRECT_URI, signInThroughPages, type TestClient, type TestUser } from './_support-pages.ts';
 import { csrfTokenOf } from './_support-page-checks.ts';
 
-let server: LaunchedServer;
+let server: RunningServer;
 let client: TestClient;
 let user: TestUser;
 
 test.before(async () => {
-  server = await launchServer();
+  server = await startServer();
   client = await createWebClient(server);
   user = await createUser(server);
 });

@@ -6,19 +6,20 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { ScriptedBrowser, signIn } from '../helpers/browser.ts';
+import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import {
-  authorizationRequest, browserFor, createUser, createWebClient, launchServer, promptNone, signInThroughPages,
-  type LaunchedServer, type TestClient, type TestUser,
+  authorizationRequest, browserFor, createUser, createWebClient, promptNone, signInThroughPages,
+  type TestClient, type TestUser,
 } from './_support-pages.ts';
 
-let server: LaunchedServer;
+let server: RunningServer;
 let client: TestClient;
 let user: TestUser;
 
 const SESSION = 'latchkey_session'; // http issuer (the https name, __Host-..., cannot be planted from a sibling host at all)
 
 test.before(async () => {
-  server = await launchServer();
+  server = await startServer();
   client = await createWebClient(server);
   user = await createUser(server);
 });

@@ -6,11 +6,12 @@
 // collected over a whole sign-in, a silent re-authentication and a logout.
 import test from 'ava';
 import type { ScriptedBrowser } from '../helpers/browser.ts';
-import { browserFor, createUser, createWebClient, launchServer, promptNone, signInThroughPages, type LaunchedServer } from './_support-pages.ts';
+import { startServer, type RunningServer } from '../helpers/server-process.ts';
+import { browserFor, createUser, createWebClient, promptNone, signInThroughPages } from './_support-pages.ts';
 import { isDeletion, logOut, setCookies, type SetCookie } from './_support-page-checks.ts';
 
 interface Variant {
-  server: LaunchedServer;
+  server: RunningServer;
   cookies: SetCookie[];
 }
 
@@ -29,7 +30,7 @@ function recordCookies(browser: ScriptedBrowser): SetCookie[] {
 }
 
 async function prepare(https: boolean): Promise<Variant> {
-  const server = await launchServer({ https });
+  const server = await startServer({ https });
   const client = await createWebClient(server);
   const user = await createUser(server);
   const browser = browserFor(server);

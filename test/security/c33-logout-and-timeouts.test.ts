@@ -13,18 +13,19 @@
 import test from 'ava';
 import { decodeJwt } from 'jose';
 import { signIn, type ScriptedBrowser } from '../helpers/browser.ts';
-import { authorizationRequest, browserFor, cloneBrowser, createUser, createWebClient, launchServer, POST_LOGOUT_REDIRECT_URI, promptNone, redeemCode, type LaunchedServer, type TestClient, type TestUser } from './_support-pages.ts';
+import { startServer, type RunningServer } from '../helpers/server-process.ts';
+import { authorizationRequest, browserFor, cloneBrowser, createUser, createWebClient, POST_LOGOUT_REDIRECT_URI, promptNone, redeemCode, type TestClient, type TestUser } from './_support-pages.ts';
 import { logOut, sleep } from './_support-page-checks.ts';
 
 const IDLE_SECONDS = 3;
 const ABSOLUTE_SECONDS = 8;
 
-let server: LaunchedServer;
+let server: RunningServer;
 let client: TestClient;
 let user: TestUser;
 
 test.before(async () => {
-  server = await launchServer({ env: { SESSION_IDLE_TTL: `${IDLE_SECONDS}s`, SESSION_ABSOLUTE_TTL: `${ABSOLUTE_SECONDS}s` } });
+  server = await startServer({ env: { SESSION_IDLE_TTL: `${IDLE_SECONDS}s`, SESSION_ABSOLUTE_TTL: `${ABSOLUTE_SECONDS}s` } });
   client = await createWebClient(server, { firstParty: true });
   user = await createUser(server);
 });

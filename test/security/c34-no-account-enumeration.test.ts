@@ -12,22 +12,23 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { parseForm } from '../helpers/browser.ts';
+import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import {
-  browserFor, createUser, createWebClient, launchServer, openLoginPage,
-  type LaunchedServer, type TestClient, type TestUser,
+  browserFor, createUser, createWebClient, openLoginPage,
+  type TestClient, type TestUser,
 } from './_support-pages.ts';
 
 const SAMPLES = 15;
 const WARM_UP = 2;
 
-let server: LaunchedServer;
+let server: RunningServer;
 let client: TestClient;
 let users: TestUser[];
 let disabled: TestUser;
 let address = 0;
 
 test.before(async () => {
-  server = await launchServer({ env: { TRUST_PROXY: 'true' } });
+  server = await startServer({ env: { TRUST_PROXY: 'true' } });
   client = await createWebClient(server);
   users = [];
   const pending = Array.from({ length: SAMPLES + WARM_UP + 1 }, () => () => createUser(server));

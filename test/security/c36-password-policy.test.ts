@@ -7,16 +7,17 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { parseForm } from '../helpers/browser.ts';
+import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import {
-  browserFor, createWebClient, launchServer, openLoginPage, REDIRECT_URI,
-  type LaunchedServer, type TestClient,
+  browserFor, createWebClient, openLoginPage, REDIRECT_URI,
+  type TestClient,
 } from './_support-pages.ts';
 
-let server: LaunchedServer;
+let server: RunningServer;
 let client: TestClient;
 
 test.before(async () => {
-  server = await launchServer();
+  server = await startServer();
   client = await createWebClient(server, { firstParty: true });
 });
 test.after.always(async () => {

@@ -11,14 +11,15 @@ import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { parseForm } from '../helpers/browser.ts';
 import { createTestDatabase } from '../helpers/services.ts';
-import { browserFor, createUser, createWebClient, launchServer, openLoginPage, REDIRECT_URI, type LaunchedServer, type TestClient, type TestDatabase, type TestUser } from './_support-pages.ts';
+import { startServer, type RunningServer } from '../helpers/server-process.ts';
+import { browserFor, createUser, createWebClient, openLoginPage, REDIRECT_URI, type TestClient, type TestDatabase, type TestUser } from './_support-pages.ts';
 import { query } from './_support-page-checks.ts';
 
 const RAISED = { memoryCost: 32768, timeCost: 3 };
 
 let database: TestDatabase;
-let serverA: LaunchedServer | undefined;
-let serverB: LaunchedServer | undefined;
+let serverA: RunningServer | undefined;
+let serverB: RunningServer | undefined;
 let client: TestClient;
 let secretOfA: string;
 const users: Record<'upgraded' | 'failed' | 'reset', TestUser> = {} as never;
@@ -47,7 +48,7 @@ function parsePhc(phc: string): Argon2Hash | undefined {
 const storedHash = async (user: TestUser) =>
   (await query<{ password_hash: string }>(database.url, 'SELECT password_hash FROM accounts WHERE id = $1', [user.id]))[0].password_hash;
 
-async function logIn(server: LaunchedServer, user: TestUser, password = user.password): Promise<boolean> {
+async function logIn(server: RunningServer, user: TestUser, password = user.password): Promise<boolean> {
   const browser = browserFor(server);
   const login = await openLoginPage(browser, server.issuer, client.client_id);
   const { action, fields } = parseForm(login.html, /\/login$/);
@@ -59,7 +60,7 @@ async function logIn(server: LaunchedServer, user: TestUser, password = user.pas
 
 test.before(async () => {
   database = await createTestDatabase();
-  serverA = await launchServer({ database });
+  serverA = await startServer({ database });
   secretOfA = serverA.env.LATCHKEY_SECRET; // B needs it: A's signing keys in the database are encrypted with it
   client = await createWebClient(serverA, { firstParty: true });
   users.upgraded = await createUser(serverA);
@@ -96,7 +97,7 @@ test.serial('C37 a sign-in on a server with a higher cost upgrades the hash; a f
   // Restart: stop A, start B on the same database with a higher cost.
   await serverA!.stop();
   serverA = undefined;
-  serverB = await launchServer({
+  serverB = await startServer({
     database,
     env: { LATCHKEY_SECRET: secretOfA, ARGON2_MEMORY_KIB: String(RAISED.memoryCost), ARGON2_TIME_COST: String(RAISED.timeCost) },
   });

@@ -7,12 +7,12 @@
 // still answer a load balancer probing the process over plain http.
 import test from 'ava';
 import { rawHttp } from '../helpers/raw-http.ts';
-import { launchServer, type LaunchedServer } from './_support-pages.ts';
+import { startServer, type RunningServer } from '../helpers/server-process.ts';
 
-let server: LaunchedServer;
+let server: RunningServer;
 
 test.before(async () => {
-  server = await launchServer({ https: true, env: { LOG_LEVEL: 'info' } });
+  server = await startServer({ https: true, env: { LOG_LEVEL: 'info' } });
 });
 test.after.always(() => server?.stop());
 
