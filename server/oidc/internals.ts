@@ -7,7 +7,7 @@
 //
 // What stays elsewhere leans on its behaviour, not on a text or a field, and
 // is covered by the security suites: store-guards.ts relies on it checking
-// `consumed` before calling consume() (c09, c17), and interaction-policy.ts
+// `consumed` before calling consume() (c12, c17), and interaction-policy.ts
 // wraps the typed `check` of its essential_acr checks.
 import { createHash } from 'node:crypto';
 import type Koa from 'koa';
