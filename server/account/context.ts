@@ -6,6 +6,7 @@ import type { AccountService } from '../accounts/account-service.ts';
 import { outlivedSession } from '../accounts/session-lifetime.ts';
 import { issuedBeforeRevocation, type Account, type AccountLookup } from '../accounts/types.ts';
 import type { Config } from '../config/index.ts';
+import { sessionOfRequest } from '../oidc/internals.ts';
 import type { MfaServices } from '../mfa/index.ts';
 import { addedFactor, provedPossession, satisfiesMfa, secondFactorRequired, withSecondFactor } from '../mfa/policy.ts';
 import type { Factor } from '../mfa/types.ts';
@@ -35,7 +36,7 @@ const now = () => Math.floor(Date.now() / 1000);
 
 /** The signed-in account of this browser, or undefined when it must (re-)sign in. */
 export async function loadAccountSession(deps: AccountPageDependencies, ctx: Koa.Context): Promise<AccountSession | undefined> {
-  const session = await deps.provider().Session.get(ctx as never);
+  const session = await sessionOfRequest(deps.provider(), ctx);
   if (!session.accountId || session.loginTs === undefined) return undefined;
   if (outlivedSession(session.loginTs, deps.config.ttl)) return undefined;
   const account = await deps.accounts.findById(session.accountId);
@@ -60,7 +61,7 @@ export async function loadAccountSession(deps: AccountPageDependencies, ctx: Koa
  * not ask for it again at once. auth_time stays that of the sign-in.
  */
 export async function recordAddedFactor(deps: AccountPageDependencies, ctx: Koa.Context, accountId: string, factor: Factor): Promise<void> {
-  const session = await deps.provider().Session.get(ctx as never);
+  const session = await sessionOfRequest(deps.provider(), ctx);
   if (session.accountId !== accountId) return;
   const { acr, amr } = withSecondFactor(addedFactor(factor), session.amr ?? ['pwd']);
   Object.assign(session, { acr, amr });

@@ -6,6 +6,7 @@ import { errors } from 'oidc-provider';
 import { issuedBeforeRevocation, type Account } from '../accounts/types.ts';
 import { mfaMandatory, requestsMfa } from '../mfa/policy.ts';
 import { signInClientSettings, type SignInClientSettings } from '../oidc/account-client.ts';
+import { interactionIssuedAt } from '../oidc/internals.ts';
 import type { InteractionDependencies, InteractionDetails } from './context.ts';
 import type { SignInProgress } from '../progress/sign-in-progress.ts';
 import { currentStep, provenAccountId, type SignInState, type Step } from './state-machine.ts';
@@ -53,8 +54,6 @@ export async function loadFlow(deps: InteractionDependencies, ctx: Koa.Context):
     step: currentStep(state),
   };
 }
-
-const interactionIssuedAt = (details: InteractionDetails): number | undefined => (details as { iat?: number }).iat;
 
 /** When the first factor was proven: this flow's password, or the session's sign-in (as of this interaction). */
 export const provenAt = (flow: Flow): number =>

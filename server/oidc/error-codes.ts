@@ -6,16 +6,11 @@
 // - a request with no client authentication, or Basic without a secret:
 //   401 invalid_client (§5.2), with a Basic challenge.
 import type Koa from 'koa';
+import { PROVIDER_TEXT } from './internals.ts';
 
-const NOT_ALLOWED_FOR_CLIENT = new Set([
-  'requested grant type is not allowed for this client',
-  'requested response_type is not allowed for this client',
-]);
+const NOT_ALLOWED_FOR_CLIENT = new Set<string>([PROVIDER_TEXT.grantTypeNotAllowed, PROVIDER_TEXT.responseTypeNotAllowed]);
 
-const NO_CLIENT_AUTHENTICATION = new Set([
-  'no client authentication mechanism provided',
-  'client_secret must be provided in the Authorization header',
-]);
+const NO_CLIENT_AUTHENTICATION = new Set<string>([PROVIDER_TEXT.noClientAuthentication, PROVIDER_TEXT.basicWithoutSecret]);
 
 export function rfc6749ErrorCodes(): Koa.Middleware {
   return async (ctx, next) => {

@@ -15,6 +15,7 @@ import type Koa from 'koa';
 import { errors, type Client, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Adapter } from '../adapters/index.ts';
 import { SIGNING_ALG_VALUES } from './algorithms.ts';
+import { PROVIDER_TEXT, refusedStructuredToken } from './internals.ts';
 import type { tokenPolicies } from './token-policies.ts';
 import { PRIVATE_JWK_MEMBERS } from '../protocol/constants.ts';
 
@@ -59,19 +60,16 @@ export function jwtAccessTokenEndpoints({ issuer, jwks, revoked, grants, policie
   return async (ctx, next) => {
     if (ctx.path !== '/token/introspection' && ctx.path !== '/token/revocation') return next();
     await next();
-    const body = ctx.body as { error?: string } | undefined;
-    if (ctx.status !== 400 || body?.error !== 'unsupported_token_type') return;
-    const { oidc } = ctx as unknown as KoaContextWithOIDC;
-    const token = oidc?.params?.token;
-    const caller = oidc?.client;
-    if (!caller || typeof token !== 'string') return;
+    const refused = refusedStructuredToken(ctx);
+    if (!refused) return;
+    const { oidc, caller, token } = refused;
     try {
       await answer(ctx, oidc, caller, token);
     } catch (error) {
       // After oidc-provider's error handler: answer its JSON shape ourselves.
       ctx.app.emit('error', error, ctx);
       ctx.status = 500;
-      ctx.body = { error: 'server_error', error_description: 'oops! something went wrong' };
+      ctx.body = { error: 'server_error', error_description: PROVIDER_TEXT.serverError };
     }
   };
 

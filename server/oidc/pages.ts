@@ -7,6 +7,7 @@ import { errorPage } from '../../views/error.ts';
 import { loggedOutPage, logoutPage } from '../../views/logout.ts';
 import { t } from '../../views/strings.ts';
 import { ACCOUNT_CLIENT_ID } from './account-client.ts';
+import { PROVIDER_TEXT } from './internals.ts';
 
 type Ctx = KoaContextWithOIDC;
 
@@ -19,7 +20,7 @@ export function providerPages(config: Config) {
   return {
     async renderError(ctx: Ctx, out: ErrorOut) {
       // A forged or stale logout confirmation is a CSRF refusal like our own forms' (403).
-      if (out.error_description === 'xsrf token invalid') ctx.status = 403;
+      if (out.error_description === PROVIDER_TEXT.xsrfInvalid) ctx.status = 403;
       ctx.type = 'html';
       // error_description is oidc-provider's fixed protocol text (never user input echoed raw: the view escapes it).
       ctx.body = errorPage(page(ctx), {

@@ -3,6 +3,7 @@
 import type { AccessToken, ClientCredentials, RefreshToken, Session } from 'oidc-provider';
 import { sessionSecondsLeft } from '../accounts/session-lifetime.ts';
 import type { Config } from '../config/index.ts';
+import { refreshChainIssuedAt } from './internals.ts';
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -17,7 +18,7 @@ export function lifetimes(ttl: Config['ttl']) {
     Grant: ttl.refreshAbsolute,
     RefreshToken(_ctx: unknown, token: RefreshToken) {
       // Rotated tokens keep the first token's iat (iiat), so the cap holds across rotations.
-      const issuedAt = (token as unknown as { iiat?: number }).iiat ?? token.iat ?? now();
+      const issuedAt = refreshChainIssuedAt(token) ?? now();
       return Math.max(1, Math.min(ttl.refreshIdle, issuedAt + ttl.refreshAbsolute - now()));
     },
     Session: (_ctx: unknown, session: Session) => sessionSecondsLeft(session.loginTs ?? now(), ttl),
