@@ -4,7 +4,9 @@ import type Koa from 'koa';
 import { consentPage } from '../../views/consent.ts';
 import { csrfToken } from '../http/csrf.ts';
 import { pageContext } from '../http/page-context.ts';
-import { finishStep, type InteractionDependencies, type InteractionDetails } from './context.ts';
+import type { InteractionDependencies, InteractionDetails } from './context.ts';
+import type { FlowAt } from './flow.ts';
+import { granted, type Outcome, type StepModule } from './outcome.ts';
 
 interface MissingDetails {
   missingOIDCScope?: string[];
@@ -12,7 +14,11 @@ interface MissingDetails {
   missingResourceScopes?: Record<string, string[]>;
 }
 
-export async function renderConsentStep(deps: InteractionDependencies, ctx: Koa.Context, details: InteractionDetails, clientName: string) {
+type ConsentFlow = FlowAt<'consent'>;
+
+async function renderConsentStep(deps: InteractionDependencies, ctx: Koa.Context, flow: ConsentFlow): Promise<Outcome<never> | void> {
+  const { details } = flow;
+  if (flow.client.firstParty) return grantConsent(deps, details);
   const missing = details.prompt.details as MissingDetails;
   // Say which account is consenting: a shared computer may be signed in as someone else.
   const account = details.session?.accountId ? await deps.accounts.findById(details.session.accountId) : undefined;
@@ -21,7 +27,7 @@ export async function renderConsentStep(deps: InteractionDependencies, ctx: Koa.
     action: `/interaction/${details.uid}/consent`,
     abortAction: `/interaction/${details.uid}/abort`,
     csrfToken: csrfToken(deps.csrfKey, details.uid),
-    clientName,
+    clientName: flow.client.name,
     scopes: missing.missingOIDCScope ?? [],
     claims: missing.missingOIDCClaims,
     resources: Object.entries(missing.missingResourceScopes ?? {}).map(([identifier, scopes]) => ({ identifier, scopes })),
@@ -29,8 +35,8 @@ export async function renderConsentStep(deps: InteractionDependencies, ctx: Koa.
   });
 }
 
-/** Records the grant for everything the pending request is missing, then resumes. */
-export async function grantConsent(deps: InteractionDependencies, ctx: Koa.Context, details: InteractionDetails) {
+/** Records the grant for everything the pending request is missing. */
+async function grantConsent(deps: InteractionDependencies, details: InteractionDetails): Promise<Outcome<never>> {
   const { Grant } = deps.provider();
   const missing = details.prompt.details as MissingDetails;
   const accountId = details.session?.accountId;
@@ -41,6 +47,10 @@ export async function grantConsent(deps: InteractionDependencies, ctx: Koa.Conte
   for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
     grant.addResourceScope(indicator, scopes.join(' '));
   }
-  const grantId = await grant.save();
-  await finishStep(deps, ctx, { consent: { grantId } });
+  return granted(await grant.save());
 }
+
+export const consentStep: StepModule<'consent'> = {
+  show: renderConsentStep,
+  actions: { consent: async (deps, ctx, flow) => grantConsent(deps, flow.details) },
+};

@@ -10,14 +10,23 @@ import { pageContext } from '../http/page-context.ts';
 import { addedFactor, withSecondFactor, type SecondFactorMethod } from '../mfa/policy.ts';
 import { MfaError } from '../mfa/types.ts';
 import { parseWebAuthnResponse } from '../mfa/webauthn/response-json.ts';
-import { showCurrentStep, type InteractionDependencies } from './context.ts';
-import { provenAmr, provenAt, type Flow } from './flow.ts';
+import type { InteractionDependencies } from './context.ts';
+import { progressOf, type FlowAt } from './flow.ts';
+import { advance, retry, type Outcome, type StepModule } from './outcome.ts';
 
-export async function renderEnrolStep(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow, errors: { totp?: string; key?: string } = {}) {
-  const account = flow.account!;
+/** What the enrol page says about a refused set-up, per form. */
+interface EnrolProblem {
+  totp?: string;
+  key?: string;
+}
+
+type EnrolFlow = FlowAt<'enrol'>;
+
+async function renderEnrolStep(deps: InteractionDependencies, ctx: Koa.Context, flow: EnrolFlow, errors: EnrolProblem = {}) {
+  const { account } = flow;
   // Keep one secret per interaction so a wrong code shows the same QR code again.
   const setup = await deps.mfa.totp.setup(account.email, flow.progress?.pendingTotpSecret);
-  await deps.progress.save(flow.uid, { accountId: account.id, amr: provenAmr(flow), provenAt: provenAt(flow), ...flow.progress, pendingTotpSecret: setup.secret });
+  await deps.progress.save(flow.uid, progressOf(flow, { ...flow.progress, pendingTotpSecret: setup.secret }));
   const csrf = csrfToken(deps.csrfKey, flow.uid);
   ctx.type = 'html';
   ctx.body = enrolPage(pageContext(deps.config, ctx), {
@@ -29,36 +38,34 @@ export async function renderEnrolStep(deps: InteractionDependencies, ctx: Koa.Co
 }
 
 /** The first factor is in: issue recovery codes and show them before finishing. */
-async function enrolled(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow, method: SecondFactorMethod) {
-  const accountId = flow.account!.id;
+async function enrolled(deps: InteractionDependencies, flow: EnrolFlow, method: SecondFactorMethod): Promise<Outcome<never>> {
+  const accountId = flow.account.id;
   const codes = await deps.mfa.recoveryCodes.regenerate(accountId);
   deps.logger.info({ accountId, kind: method.kind }, 'second factor enrolled during sign-in');
-  await deps.progress.save(flow.uid, {
-    accountId, amr: provenAmr(flow), provenAt: provenAt(flow), result: withSecondFactor(method, provenAmr(flow)), notice: { kind: 'recovery-codes', codes },
-  });
-  showCurrentStep(ctx, flow.uid);
+  return advance('notice', progressOf(flow, { result: withSecondFactor(method, flow.amr), notice: { kind: 'recovery-codes', codes } }));
 }
 
-export async function submitTotpEnrolment(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow) {
+async function submitTotpEnrolment(deps: InteractionDependencies, ctx: Koa.Context, flow: EnrolFlow): Promise<Outcome<EnrolProblem>> {
   const body = ctx.request.body as Record<string, string | undefined>;
   const secret = flow.progress?.pendingTotpSecret;
-  const factor = secret ? await deps.mfa.totp.confirm(flow.account!.id, body.name ?? '', secret, body.code ?? '') : undefined;
-  if (!factor) {
-    ctx.status = 401;
-    return renderEnrolStep(deps, ctx, flow, { totp: t('mfa.invalidCode') });
-  }
-  await enrolled(deps, ctx, flow, addedFactor(factor));
+  const factor = secret ? await deps.mfa.totp.confirm(flow.account.id, body.name ?? '', secret, body.code ?? '') : undefined;
+  if (!factor) return retry(401, { totp: t('mfa.invalidCode') });
+  return enrolled(deps, flow, addedFactor(factor));
 }
 
-export async function submitKeyEnrolment(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow) {
+async function submitKeyEnrolment(deps: InteractionDependencies, ctx: Koa.Context, flow: EnrolFlow): Promise<Outcome<EnrolProblem>> {
   const body = ctx.request.body as Record<string, string | undefined>;
   try {
     const response = parseWebAuthnResponse<RegistrationResponseJSON>(body.webauthn_response);
-    const factor = await deps.mfa.webauthn.register(flow.uid, flow.account!.id, body.name ?? '', response);
-    await enrolled(deps, ctx, flow, addedFactor(factor));
+    const factor = await deps.mfa.webauthn.register(flow.uid, flow.account.id, body.name ?? '', response);
+    return await enrolled(deps, flow, addedFactor(factor));
   } catch (error) {
     if (!(error instanceof MfaError)) throw error;
-    ctx.status = 400;
-    await renderEnrolStep(deps, ctx, flow, { key: t(error.messageKey as StringKey) });
+    return retry(400, { key: t(error.messageKey as StringKey) });
   }
 }
+
+export const enrolStep: StepModule<'enrol', EnrolProblem> = {
+  show: renderEnrolStep,
+  actions: { 'enrol/totp': submitTotpEnrolment, 'enrol/webauthn': submitKeyEnrolment },
+};

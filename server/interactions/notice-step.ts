@@ -6,11 +6,13 @@ import { recoveryCodesPage, recoveryUsedPage } from '../../views/recovery-codes.
 import { csrfToken } from '../http/csrf.ts';
 import { pageContext } from '../http/page-context.ts';
 import type { InteractionDependencies } from './context.ts';
-import { finishLogin } from './finish-login.ts';
-import type { Flow } from './flow.ts';
+import type { FlowAt } from './flow.ts';
+import { finish, type StepModule } from './outcome.ts';
 
-export function renderNoticeStep(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow) {
-  const notice = flow.progress!.notice;
+type NoticeFlow = FlowAt<'notice'>;
+
+async function renderNoticeStep(deps: InteractionDependencies, ctx: Koa.Context, flow: NoticeFlow) {
+  const { notice } = flow.progress;
   const next = { form: `/interaction/${flow.uid}/continue`, csrfToken: csrfToken(deps.csrfKey, flow.uid) };
   ctx.type = 'html';
   ctx.body = notice?.kind === 'recovery-codes'
@@ -18,7 +20,7 @@ export function renderNoticeStep(deps: InteractionDependencies, ctx: Koa.Context
     : recoveryUsedPage(pageContext(deps.config, ctx), notice?.remaining ?? 0, next);
 }
 
-export async function continueAfterNotice(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow) {
-  const { accountId, result, rememberDevice } = flow.progress!;
-  await finishLogin(deps, ctx, flow, accountId, result!, rememberDevice);
-}
+export const noticeStep: StepModule<'notice'> = {
+  show: renderNoticeStep,
+  actions: { continue: async (deps, ctx, flow) => finish(flow.account.id, flow.result, flow.progress.rememberDevice) },
+};

@@ -7,22 +7,21 @@ import { passkeyOnly } from '../mfa/policy.ts';
 import { MfaError } from '../mfa/types.ts';
 import { parseWebAuthnResponse } from '../mfa/webauthn/response-json.ts';
 import type { InteractionDependencies } from './context.ts';
-import { finishLogin } from './finish-login.ts';
-import type { Flow } from './flow.ts';
-import { renderPasswordStep } from './password-step.ts';
+import type { FlowAt } from './flow.ts';
+import { finish, retry, type Outcome } from './outcome.ts';
+import type { PasswordProblem } from './password-step.ts';
 
-export async function submitPasskey(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow) {
+export async function submitPasskey(deps: InteractionDependencies, ctx: Koa.Context, flow: FlowAt<'password'>): Promise<Outcome<PasswordProblem>> {
   const body = ctx.request.body as Record<string, string | undefined>;
   try {
     const response = parseWebAuthnResponse<AuthenticationResponseJSON>(body.webauthn_response);
     const { accountId, factor } = await deps.mfa.webauthn.authenticate(flow.uid, 'passkey', response);
     const account = await deps.accounts.findById(accountId);
     if (!account || account.disabled) throw new MfaError('login.passkeyFailed', 'account disabled or gone');
-    await finishLogin(deps, ctx, flow, accountId, passkeyOnly({ synced: factor.synced ?? false }));
+    return finish(accountId, passkeyOnly({ synced: factor.synced ?? false }));
   } catch (error) {
     if (!(error instanceof MfaError)) throw error;
     deps.logger.info({ reason: error.message }, 'passkey sign-in refused');
-    ctx.status = 401;
-    await renderPasswordStep(deps, ctx, flow, { error: t('login.passkeyFailed') });
+    return retry(401, { error: t('login.passkeyFailed') });
   }
 }

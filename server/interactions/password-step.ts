@@ -14,12 +14,21 @@ import { pageContext } from '../http/page-context.ts';
 import { readDeviceTokens } from '../http/trusted-device-cookie.ts';
 import { passwordOnly, passwordOnTrustedDevice } from '../mfa/policy.ts';
 import { ThrottledError } from '../throttle/types.ts';
-import { showCurrentStep, type InteractionDependencies } from './context.ts';
-import { finishLogin, rememberAllowed } from './finish-login.ts';
-import { mustUseMfa, type Flow } from './flow.ts';
-import { answerThrottled } from './throttled.ts';
+import type { InteractionDependencies } from './context.ts';
+import { rememberAllowed } from './finish-login.ts';
+import { mustUseMfa, type FlowAt } from './flow.ts';
+import { advance, finish, retry, throttled, type Outcome, type StepModule } from './outcome.ts';
+import { submitPasskey } from './passkey-step.ts';
 
-export async function renderPasswordStep(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow, p: { email?: string; error?: string } = {}) {
+/** What the password page says about a refused attempt. */
+export interface PasswordProblem {
+  email?: string;
+  error?: string;
+}
+
+type PasswordFlow = FlowAt<'password'>;
+
+async function renderPasswordStep(deps: InteractionDependencies, ctx: Koa.Context, flow: PasswordFlow, p: PasswordProblem = {}) {
   const hint = flow.details.params.login_hint;
   ctx.type = 'html';
   ctx.body = loginPage(pageContext(deps.config, ctx), {
@@ -44,7 +53,7 @@ async function knownBrowser(deps: InteractionDependencies, ctx: Koa.Context, ema
   return account !== undefined && accountIds.includes(account.id);
 }
 
-export async function submitPasswordStep(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow) {
+async function submitPasswordStep(deps: InteractionDependencies, ctx: Koa.Context, flow: PasswordFlow): Promise<Outcome<PasswordProblem>> {
   const body = ctx.request.body as Record<string, string | undefined>;
   const email = (body.email ?? '').trim();
   const password = body.password ?? '';
@@ -53,33 +62,33 @@ export async function submitPasswordStep(deps: InteractionDependencies, ctx: Koa
     const known = { knownBrowser: email !== '' && await knownBrowser(deps, ctx, email) };
     await throttle.passwordAttempt(email, ctx.ip, known);
     const account = email && password ? await deps.passwords.authenticate(email, password) : undefined;
-    if (!account) {
-      ctx.status = 401;
-      return await renderPasswordStep(deps, ctx, flow, { email, error: t('login.invalid') });
-    }
+    if (!account) return retry(401, { email, error: t('login.invalid') });
     await throttle.passwordSucceeded(email, ctx.ip, known);
     rememberKnownBrowser(ctx, deps.config.https, throttle.emailKey(email));
-    await afterPassword(deps, ctx, flow, account);
+    return await afterPassword(deps, ctx, flow, account);
   } catch (error) {
     if (!(error instanceof ThrottledError)) throw error;
-    const message = answerThrottled(ctx, error.retryAfterSeconds);
-    await renderPasswordStep(deps, ctx, flow, { email, error: message });
-    ctx.status = 429;
+    return throttled(error.retryAfterSeconds, (message) => ({ email, error: message }));
   }
 }
 
 /** The password is right: done, or on to the second factor or enrolment. */
-async function afterPassword(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow, account: Account) {
+async function afterPassword(deps: InteractionDependencies, ctx: Koa.Context, flow: PasswordFlow, account: Account): Promise<Outcome<never>> {
   const hasFactors = await deps.mfa.factors.hasFactors(account.id);
   const mandatory = mustUseMfa(deps, flow.details, flow.client, account);
-  if (!hasFactors && !mandatory) return finishLogin(deps, ctx, flow, account.id, passwordOnly());
+  if (!hasFactors && !mandatory) return finish(account.id, passwordOnly());
   if (hasFactors && rememberAllowed(deps, flow)) {
     const tokens = readDeviceTokens(ctx, deps.config.https);
     if (tokens.length && await deps.mfa.trustedDevices.isTrusted(account.id, tokens)) {
       deps.logger.info({ accountId: account.id }, 'second factor skipped: trusted device');
-      return finishLogin(deps, ctx, flow, account.id, passwordOnTrustedDevice());
+      return finish(account.id, passwordOnTrustedDevice());
     }
   }
-  await deps.progress.save(flow.uid, { accountId: account.id, amr: ['pwd'], provenAt: Math.floor(Date.now() / 1000) });
-  showCurrentStep(ctx, flow.uid);
+  // The one place a password becomes proof the later steps build on.
+  return advance(hasFactors ? 'second-factor' : 'enrol', { accountId: account.id, amr: ['pwd'], provenAt: Math.floor(Date.now() / 1000) });
 }
+
+export const passwordStep: StepModule<'password', PasswordProblem> = {
+  show: renderPasswordStep,
+  actions: { login: submitPasswordStep, passkey: submitPasskey },
+};

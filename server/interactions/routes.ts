@@ -9,29 +9,52 @@ import { t } from '../../views/strings.ts';
 import { formBody } from '../http/body.ts';
 import { csrfGuard, requireSameOrigin } from '../http/csrf.ts';
 import { INTERACTION_PATH } from '../oidc/configuration.ts';
-import type { InteractionDependencies } from './context.ts';
-import { finishStep } from './context.ts';
-import { grantConsent, renderConsentStep } from './consent-step.ts';
-import { renderEnrolStep, submitKeyEnrolment, submitTotpEnrolment } from './enrol-step.ts';
-import { loadFlow, type Flow } from './flow.ts';
-import { continueAfterNotice, renderNoticeStep } from './notice-step.ts';
-import { submitPasskey } from './passkey-step.ts';
-import { renderPasswordStep, submitPasswordStep } from './password-step.ts';
-import { renderSecondFactorStep, submitSecondFactorStep } from './second-factor-step.ts';
-import { assertStep, StepNotAllowedError, type Step } from './state-machine.ts';
+import { finishStep, showCurrentStep, type InteractionDependencies } from './context.ts';
+import { consentStep } from './consent-step.ts';
+import { enrolStep } from './enrol-step.ts';
+import { finishLogin } from './finish-login.ts';
+import { loadFlow, type FlowAt } from './flow.ts';
+import { noticeStep } from './notice-step.ts';
+import { targetOf, type Outcome, type StepModule } from './outcome.ts';
+import { passwordStep } from './password-step.ts';
+import { secondFactorStep } from './second-factor-step.ts';
+import { assertStep, assertTransition, StepNotAllowedError, type Step } from './state-machine.ts';
+import { answerThrottled } from './throttled.ts';
 
-type Handler = (deps: InteractionDependencies, ctx: Koa.Context, flow: Flow) => Promise<void>;
-
-/** POST actions: the step each belongs to, and its handler. */
-const ACTIONS: Record<string, [Step, Handler]> = {
-  login: ['password', submitPasswordStep],
-  passkey: ['password', submitPasskey],
-  'second-factor': ['second-factor', submitSecondFactorStep],
-  'enrol/totp': ['enrol', submitTotpEnrolment],
-  'enrol/webauthn': ['enrol', submitKeyEnrolment],
-  continue: ['notice', continueAfterNotice],
-  consent: ['consent', (deps, ctx, flow) => grantConsent(deps, ctx, flow.details)],
+/** Every step's page and POST actions; a step missing here does not compile. */
+const STEPS: { [S in Step]: StepModule<S, unknown> } = {
+  password: passwordStep,
+  'second-factor': secondFactorStep,
+  enrol: enrolStep,
+  notice: noticeStep,
+  consent: consentStep,
 };
+
+/** The one place a step's outcome happens, once the transition table allows it. */
+export async function applyOutcome<S extends Step, P>(deps: InteractionDependencies, ctx: Koa.Context, flow: FlowAt<S>, outcome: Outcome<P> | void): Promise<void> {
+  if (!outcome) return; // the step's page is rendered
+  assertTransition(flow.step, targetOf(flow.step, outcome));
+  const step = STEPS[flow.step] as unknown as StepModule<S, P>;
+  switch (outcome.kind) {
+    case 'finish':
+      return finishLogin(deps, ctx, flow, outcome);
+    case 'granted':
+      return finishStep(deps, ctx, { consent: { grantId: outcome.grantId } });
+    case 'advance':
+      await deps.progress.save(flow.uid, outcome.progress);
+      return showCurrentStep(ctx, flow.uid);
+    case 'retry':
+      ctx.status = outcome.status;
+      await step.show(deps, ctx, flow, outcome.problem);
+      return;
+    case 'throttled': {
+      const message = answerThrottled(ctx, outcome.seconds);
+      await step.show(deps, ctx, flow, outcome.problem(message));
+      ctx.status = 429;
+      return;
+    }
+  }
+}
 
 /**
  * The sign-in router. Strict and case-sensitive (/INTERACTION/:uid or a
@@ -58,19 +81,8 @@ export function interactionRouter(deps: InteractionDependencies): Router {
   router.get('/:uid', userErrors, async (ctx) => {
     const flow = await loadFlow(deps, ctx);
     ctx.set('Cache-Control', 'no-store');
-    switch (flow.step) {
-      case 'password':
-        return renderPasswordStep(deps, ctx, flow);
-      case 'second-factor':
-        return renderSecondFactorStep(deps, ctx, flow);
-      case 'enrol':
-        return renderEnrolStep(deps, ctx, flow);
-      case 'notice':
-        return renderNoticeStep(deps, ctx, flow);
-      case 'consent':
-        if (flow.client.firstParty) return grantConsent(deps, ctx, flow.details);
-        return renderConsentStep(deps, ctx, flow.details, flow.client.name);
-    }
+    const step = STEPS[flow.step] as StepModule<Step, unknown>;
+    await applyOutcome(deps, ctx, flow, await step.show(deps, ctx, flow));
   });
 
   router.post('/:uid/abort', ...form, async (ctx) => {
@@ -79,13 +91,15 @@ export function interactionRouter(deps: InteractionDependencies): Router {
     await finishStep(deps, ctx, { error: 'access_denied', error_description: 'End-User aborted interaction' });
   });
 
-  for (const [action, [step, handler]] of Object.entries(ACTIONS)) {
-    router.post(`/:uid/${action}`, ...form, async (ctx) => {
-      const flow = await loadFlow(deps, ctx);
-      assertStep(flow.state, step);
-      ctx.set('Cache-Control', 'no-store');
-      await handler(deps, ctx, flow);
-    });
+  for (const [name, step] of Object.entries(STEPS) as [Step, StepModule<Step, unknown>][]) {
+    for (const [action, handler] of Object.entries(step.actions)) {
+      router.post(`/:uid/${action}`, ...form, async (ctx) => {
+        const flow = await loadFlow(deps, ctx);
+        assertStep(flow.state, name);
+        ctx.set('Cache-Control', 'no-store');
+        await applyOutcome(deps, ctx, flow, await handler(deps, ctx, flow));
+      });
+    }
   }
 
   return router;

@@ -12,13 +12,15 @@ import { withSecondFactor, type SecondFactorMethod } from '../mfa/policy.ts';
 import { MfaError } from '../mfa/types.ts';
 import { parseWebAuthnResponse } from '../mfa/webauthn/response-json.ts';
 import { ThrottledError } from '../throttle/types.ts';
-import { showCurrentStep, type InteractionDependencies } from './context.ts';
-import { finishLogin, rememberAllowed } from './finish-login.ts';
-import { provenAmr, provenAt, type Flow } from './flow.ts';
-import { answerThrottled } from './throttled.ts';
+import type { InteractionDependencies } from './context.ts';
+import { rememberAllowed } from './finish-login.ts';
+import { progressOf, type FlowAt } from './flow.ts';
+import { advance, finish, retry, throttled, type Outcome, type StepModule } from './outcome.ts';
 
-export async function renderSecondFactorStep(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow, problem?: SecondFactorProblem) {
-  const account = flow.account!;
+type SecondFactorFlow = FlowAt<'second-factor'>;
+
+async function renderSecondFactorStep(deps: InteractionDependencies, ctx: Koa.Context, flow: SecondFactorFlow, problem?: SecondFactorProblem) {
+  const { account } = flow;
   const factors = await deps.mfa.factors.list(account.id);
   const hasKeys = factors.some((f) => f.kind === 'webauthn');
   ctx.type = 'html';
@@ -34,7 +36,7 @@ export async function renderSecondFactorStep(deps: InteractionDependencies, ctx:
   });
 }
 
-type Outcome = { method: SecondFactorMethod; recoveryLeft?: number } | { failure: StringKey };
+type Verdict = { method: SecondFactorMethod; recoveryLeft?: number } | { failure: StringKey };
 
 type Offered = 'totp' | 'recovery' | 'webauthn';
 
@@ -57,8 +59,8 @@ export function offeredFactor(body: Record<string, string | undefined>): Offered
   return body.method === 'recovery' ? 'recovery' : 'totp';
 }
 
-async function verify(deps: InteractionDependencies, flow: Flow, offered: Offered, body: Record<string, string | undefined>): Promise<Outcome> {
-  const accountId = flow.account!.id;
+async function verify(deps: InteractionDependencies, flow: SecondFactorFlow, offered: Offered, body: Record<string, string | undefined>): Promise<Verdict> {
+  const accountId = flow.account.id;
   switch (offered) {
     case 'totp': {
       const factor = await deps.mfa.totp.verify(accountId, body.code ?? '');
@@ -84,39 +86,37 @@ async function verify(deps: InteractionDependencies, flow: Flow, offered: Offere
 /** The field a refusal of `offered` is about. */
 const FIELD = { totp: 'code', recovery: 'recovery_code', webauthn: 'key' } as const;
 
-export async function submitSecondFactorStep(deps: InteractionDependencies, ctx: Koa.Context, flow: Flow) {
+async function submitSecondFactorStep(deps: InteractionDependencies, ctx: Koa.Context, flow: SecondFactorFlow): Promise<Outcome<SecondFactorProblem>> {
   const body = ctx.request.body as Record<string, string | undefined>;
-  const accountId = flow.account!.id;
+  const accountId = flow.account.id;
   const { throttle } = deps;
   const offered = offeredFactor(body);
   if (offered === 'both') {
     // Nothing was tried: keep what was typed and ask which one was meant.
-    ctx.status = 400;
-    return renderSecondFactorStep(deps, ctx, flow, {
+    return retry(400, {
       message: t('mfa.bothCodes'), fields: ['code', 'recovery_code'], typed: { code: body.code, recoveryCode: body.recovery_code },
     });
   }
   try {
     await throttle.secondFactorAttempt(accountId, ctx.ip);
-    const outcome = await verify(deps, flow, offered, body);
-    if ('failure' in outcome) {
+    const verdict = await verify(deps, flow, offered, body);
+    if ('failure' in verdict) {
       deps.logger.info({ accountId, method: offered }, 'second factor refused');
-      ctx.status = 401;
-      return await renderSecondFactorStep(deps, ctx, flow, { message: t(outcome.failure), fields: [FIELD[offered]] });
+      return retry(401, { message: t(verdict.failure), fields: [FIELD[offered]] });
     }
     await throttle.secondFactorSucceeded(accountId, ctx.ip);
-    const result = withSecondFactor(outcome.method, provenAmr(flow));
+    const result = withSecondFactor(verdict.method, flow.amr);
     const rememberDevice = body.remember_device === '1';
-    if (outcome.recoveryLeft === undefined) return await finishLogin(deps, ctx, flow, accountId, result, rememberDevice);
+    if (verdict.recoveryLeft === undefined) return finish(accountId, result, rememberDevice);
     // A recovery code: say how many are left before going on.
-    await deps.progress.save(flow.uid, {
-      accountId, amr: provenAmr(flow), provenAt: provenAt(flow), result, rememberDevice, notice: { kind: 'recovery-used', remaining: outcome.recoveryLeft },
-    });
-    showCurrentStep(ctx, flow.uid);
+    return advance('notice', progressOf(flow, { result, rememberDevice, notice: { kind: 'recovery-used', remaining: verdict.recoveryLeft } }));
   } catch (error) {
     if (!(error instanceof ThrottledError)) throw error;
-    const message = answerThrottled(ctx, error.retryAfterSeconds);
-    await renderSecondFactorStep(deps, ctx, flow, { message, fields: [FIELD[offered]] });
-    ctx.status = 429;
+    return throttled(error.retryAfterSeconds, (message) => ({ message, fields: [FIELD[offered]] }));
   }
 }
+
+export const secondFactorStep: StepModule<'second-factor', SecondFactorProblem> = {
+  show: renderSecondFactorStep,
+  actions: { 'second-factor': submitSecondFactorStep },
+};

@@ -1,20 +1,45 @@
 // The sign-in flow as an explicit state machine. oidc-provider decides which
 // prompt an authorization request still needs (login or consent); this maps
 // it, with what the interaction has proven so far, to exactly one step. A
-// POST for any other step is refused: no URL skips a step.
+// POST for any other step is refused: no URL skips a step. A step's handler
+// answers with an outcome (outcome.ts); routes.ts applies it only where
+// TRANSITIONS allows it.
 //
-//   password --(password ok, no factor, MFA not mandatory)------------------> done
-//   password --(password ok, has factors)--> second-factor --(factor ok)----> done
-//   password --(password ok, remembered device)-----------------------------> done
-//   password --(passkey with user verification)-----------------------------> done
-//   password --(password ok, MFA mandatory, no factor)--> enrol --(factor added)--> notice
-//   second-factor --(recovery code)--> notice ("N codes left") --(continue)--> done
-//   notice --(continue)--> done
 //   step-up (signed in, login prompt only for a second factor or max_age):
-//      --> second-factor (or enrol when MFA is mandatory and there is no factor)
+//      starts at second-factor (or enrol when MFA is mandatory and there is no factor)
 //   done: the login prompt is answered; then consent --(allow / first-party)--> app
 //   any step --(abort)--> access_denied
-export type Step = 'password' | 'second-factor' | 'enrol' | 'notice' | 'consent';
+
+/**
+ * Where each step's outcome may lead: itself (a refused or throttled
+ * attempt, shown again), the next step, or "done" (the prompt is answered).
+ */
+export const TRANSITIONS = {
+  // password ok: done (no factor and MFA not mandatory, or a remembered device),
+  // second-factor (has factors), enrol (MFA mandatory, no factor); a passkey: done.
+  password: ['password', 'second-factor', 'enrol', 'done'],
+  // a factor: done; a recovery code: notice ("N codes left").
+  'second-factor': ['second-factor', 'notice', 'done'],
+  // a factor added: notice (the new recovery codes).
+  enrol: ['enrol', 'notice'],
+  notice: ['done'],
+  consent: ['done'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type Step = keyof typeof TRANSITIONS;
+/** Where an outcome leads: a step, or the end of the prompt. */
+export type Target = Step | 'done';
+
+export class TransitionNotAllowedError extends Error {
+  override name = 'TransitionNotAllowedError';
+}
+
+/** Throws unless TRANSITIONS lets `from` lead to `to`: a handler cannot skip ahead. */
+export function assertTransition(from: Step, to: Target): void {
+  if (!(TRANSITIONS[from] as readonly Target[]).includes(to)) {
+    throw new TransitionNotAllowedError(`the ${from} step cannot lead to ${to}`);
+  }
+}
 
 /** Login reasons a signed-in session can answer without the password again. */
 const STEP_UP_REASONS = new Set(['second_factor_needed', 'max_age']);
