@@ -33,8 +33,6 @@ export const PROVIDER_TEXT = Object.freeze({
   serverError: 'oops! something went wrong',
 });
 
-/** The error oidc-provider answers a JWT at introspection or revocation with (lib/shared/reject_structured_tokens.js). */
-export const STRUCTURED_TOKEN_REFUSAL = 'unsupported_token_type';
 
 export interface RefusedStructuredToken {
   oidc: KoaContextWithOIDC['oidc'];
@@ -49,7 +47,8 @@ export interface RefusedStructuredToken {
  */
 export function refusedStructuredToken(ctx: Koa.Context): RefusedStructuredToken | undefined {
   const body = ctx.body as { error?: string } | undefined;
-  if (ctx.status !== 400 || body?.error !== STRUCTURED_TOKEN_REFUSAL) return undefined;
+  // What oidc-provider answers a JWT at introspection or revocation with (lib/shared/reject_structured_tokens.js).
+  if (ctx.status !== 400 || body?.error !== 'unsupported_token_type') return undefined;
   const { oidc } = ctx as unknown as Partial<KoaContextWithOIDC>;
   const token = oidc?.params?.token;
   const caller = oidc?.client;
