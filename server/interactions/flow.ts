@@ -80,5 +80,5 @@ export const progressOf = (flow: Proven, patch: Partial<SignInProgress> = {}): S
 
 /** Must this sign-in end with two factors even when the account has none (policy, client, user, or the request's acr)? */
 export const mustUseMfa = (deps: InteractionDependencies, details: InteractionDetails, client: SignInClientSettings, account: Account): boolean =>
-  mfaMandatory({ policy: deps.config.mfa.policy, account, client }) || requestsMfa(details.params);
+  mfaMandatory({ policy: deps.config.mfa.policy, account, client, request: details.params });
 

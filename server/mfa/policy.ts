@@ -72,14 +72,15 @@ export interface MfaInputs {
   policy: 'optional' | 'required';
   account: { requireMfa: boolean; hasFactors: boolean };
   client: { requireMfa: boolean };
+  /** The authorization request's parameters, where there is one (the account page has none). */
+  request?: { acr_values?: unknown; claims?: unknown };
 }
 
 /**
  * Must this sign-in include a second factor? Always when the account has one;
- * otherwise when the global policy, the client or the account requires it
- * (the user then enrols during sign-in). The request is not an input: where
- * there is one, the caller adds requestsMfa (interaction-policy.ts, and
- * mustUseMfa in interactions/flow.ts); the account page has none.
+ * otherwise when mfaMandatory says so (the user then enrols during sign-in).
+ * The one rule the login policy (interaction-policy.ts), the sign-in flow and
+ * the account page ask.
  */
 export function secondFactorRequired(input: MfaInputs): boolean {
   if (input.account.hasFactors) return true;
@@ -144,6 +145,10 @@ export function acrRequestProblem(claims: unknown): string | undefined {
   return undefined;
 }
 
-/** Must the user have a factor at all (enrolment inside sign-in when missing)? */
-export const mfaMandatory = (input: { policy: MfaInputs['policy']; account: { requireMfa: boolean }; client: { requireMfa: boolean } }): boolean =>
-  input.policy === 'required' || input.client.requireMfa || input.account.requireMfa;
+/**
+ * Must the user have a factor at all (enrolment inside sign-in when missing)?
+ * When the global policy, the client or the account requires one, or the
+ * request asks for acr MFA (requestsMfa).
+ */
+export const mfaMandatory = (input: Omit<MfaInputs, 'account'> & { account: { requireMfa: boolean } }): boolean =>
+  input.policy === 'required' || input.client.requireMfa || input.account.requireMfa || (input.request !== undefined && requestsMfa(input.request));

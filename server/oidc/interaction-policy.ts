@@ -13,7 +13,7 @@
 import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { outlivedSession } from '../accounts/session-lifetime.ts';
 import type { Account } from '../accounts/types.ts';
-import { requestsMfa, satisfiesMfa, secondFactorRequired } from '../mfa/policy.ts';
+import { satisfiesMfa, secondFactorRequired } from '../mfa/policy.ts';
 
 const { base, Check } = interactionPolicy;
 
@@ -47,10 +47,11 @@ export function buildInteractionPolicy(sessionAbsoluteSeconds: number, mfa: MfaP
       const account = accountOf(ctx);
       if (!session?.accountId || !account || !client) return Check.NO_NEED_TO_PROMPT;
       const clientSettings = await mfa.clientSettings(client.clientId);
-      const required = requestsMfa(ctx.oidc.params ?? {}) || secondFactorRequired({
+      const required = secondFactorRequired({
         policy: mfa.policy,
         account: { requireMfa: account.requireMfa, hasFactors: await mfa.hasFactors(account.id) },
         client: clientSettings,
+        request: ctx.oidc.params ?? {},
       });
       return required && !satisfiesMfa(session, clientSettings) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
     }),
