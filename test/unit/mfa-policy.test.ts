@@ -70,3 +70,12 @@ test('a malformed acr request in the claims parameter is named, a well-formed on
   t.is(acrRequestProblem({ userinfo: { acr: { value: 1 } } }), 'claims.userinfo.acr value must be a string');
   t.is(acrRequestProblem({ id_token: { acr: { essential: 'true', value: ACR_MFA } } }), 'claims.id_token.acr essential must be a boolean');
 });
+
+test('the request is one of the inputs of the one "MFA required" rule', (t) => {
+  const base = { policy: 'optional' as const, account: { requireMfa: false, hasFactors: false }, client: { requireMfa: false } };
+  t.false(mfaMandatory(base));
+  t.false(secondFactorRequired({ ...base, request: {} }));
+  t.true(mfaMandatory({ ...base, request: { acr_values: `${ACR_PASSWORD} ${ACR_MFA}` } }));
+  t.true(secondFactorRequired({ ...base, request: { claims: JSON.stringify({ id_token: { acr: { essential: true, value: ACR_MFA } } }) } }));
+  t.false(secondFactorRequired({ ...base, request: { acr_values: ACR_PASSWORD } }));
+});
