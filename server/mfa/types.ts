@@ -116,7 +116,6 @@ export interface TrustedDevices {
   accountIdsFor(tokens: string[]): Promise<string[]>;
   list(accountId: string): Promise<TrustedDevice[]>;
   forget(accountId: string, id: string): Promise<boolean>;
-  forgetAll(accountId: string): Promise<number>;
 }
 
 /** Factors of an account as a whole: listing, removal, admin reset. */

@@ -12,6 +12,7 @@ import { connectRedis, pingRedis } from '../../server/adapters/redis-connection.
 import { deriveKey } from '../../server/crypto/secrets.ts';
 import type { Database } from '../../server/db/database.ts';
 import { createMfaServices, type MfaServices } from '../../server/mfa/index.ts';
+import { deleteTrustedDevices } from '../../server/mfa/trusted-devices/trusted-device-queries.ts';
 import { MfaError } from '../../server/mfa/types.ts';
 import { createSignInThrottle } from '../../server/throttle/sign-in-throttle.ts';
 import { ThrottledError } from '../../server/throttle/types.ts';
@@ -294,7 +295,8 @@ test('trusted devices: remember, check, expire, forget', async (t) => {
   await trustedDevices.remember(ann.id, 'A', 60);
   await trustedDevices.remember(ann.id, 'B\u0000', 60); // NUL cannot be stored; the label is cleaned
   await trustedDevices.remember(bob.id, 'C', 60);
-  t.is(await trustedDevices.forgetAll(ann.id), 2); // A and B (remember() swept the expired one)
+  // What a new password runs (AccountService.changePassword): every device of the account goes.
+  t.is(await deleteTrustedDevices(db, ann.id), 2); // A and B (remember() swept the expired one)
   t.deepEqual(await trustedDevices.list(ann.id), []);
   t.is((await trustedDevices.list(bob.id)).length, 1);
   await t.throwsAsync(trustedDevices.remember(ann.id, 'X', 0));

@@ -5,7 +5,7 @@ import type { Queryable } from '../../db/database.ts';
 import { hashSecret, randomSecret } from '../../crypto/secrets.ts';
 import type { TrustedDevices } from '../types.ts';
 import {
-  accountsOfTrustedDevices, deleteTrustedDevice, deleteTrustedDevices, insertTrustedDevice, listTrustedDevices, touchTrustedDevice,
+  accountsOfTrustedDevices, deleteTrustedDevice, insertTrustedDevice, listTrustedDevices, touchTrustedDevice,
 } from './trusted-device-queries.ts';
 
 // A cookie holds a few tokens (one per account signed in on this browser); more is garbage.
@@ -55,6 +55,5 @@ export function createTrustedDevices({ db, hashKey }: { db: Queryable; hashKey: 
     accountIdsFor: (tokens) => accountsOfTrustedDevices(db, hashes(tokens)),
     list: (accountId) => listTrustedDevices(db, accountId),
     forget: (accountId, id) => deleteTrustedDevice(db, accountId, id),
-    forgetAll: (accountId) => deleteTrustedDevices(db, accountId),
   };
 }
