@@ -33,7 +33,6 @@ export const PROVIDER_TEXT = Object.freeze({
   serverError: 'oops! something went wrong',
 });
 
-
 export interface RefusedStructuredToken {
   oidc: KoaContextWithOIDC['oidc'];
   caller: Client;
