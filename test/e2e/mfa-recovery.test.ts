@@ -3,10 +3,10 @@
 // once (the page says 9 are left), the same code again is refused; Enter in
 // the recovery-code field uses the code typed there.
 import test from 'ava';
-import { authorize, finishAuthorization, type Page } from '../helpers/chromium.ts';
+import { finishAuthorization, type Page } from '../helpers/chromium.ts';
 import {
-  ACR_MFA, alertText, clickContinue, enrolTotp, expectSecondFactor, passwordStep, recoveryUsedNotice, SECOND_FACTOR_FORM,
-  startMfaSuite, submitRecoveryCode, type MfaSuite,
+  ACR_MFA, alertText, clickContinue, enrolTotp, expectSecondFactor, recoveryUsedNotice, SECOND_FACTOR_FORM,
+  startMfaSuite, submitRecoveryCode, type MfaSuite, signInUpToSecondFactor,
 } from './mfa-support.ts';
 
 let suite: MfaSuite;
@@ -30,9 +30,7 @@ test('a recovery code signs in once (9 left); the same code again is refused', a
 
   // Lost phone: password, then a recovery code instead of the TOTP code.
   const page = await suite.page(t);
-  const pending = await authorize(page, rp);
-  await passwordStep(page, user, shot);
-  await expectSecondFactor(page, shot);
+  const pending = await signInUpToSecondFactor(page, rp, user, shot);
   await submitRecoveryCode(page, code);
   t.regex(await recoveryUsedNotice(page, shot), /\b9 recovery codes left\b/);
   await clickContinue(page);
@@ -43,9 +41,7 @@ test('a recovery code signs in once (9 left); the same code again is refused', a
 
   // Another browser tries the same code: refused, still on the step; another code works.
   const again = await suite.page(t);
-  const retry = await authorize(again, rp);
-  await passwordStep(again, user, shot);
-  await expectSecondFactor(again, shot, 'second-factor-again');
+  const retry = await signInUpToSecondFactor(again, rp, user, shot, { screenshot: 'second-factor-again' });
   t.is(await submitRecoveryCode(again, code), 401);
   await expectSecondFactor(again, shot, 'second-factor-refused');
   t.regex(await alertText(again), /not valid|already used/i);
@@ -80,9 +76,7 @@ test('Enter in the recovery-code field uses the recovery code; with both codes t
   const { recoveryCodes } = await enrolTotp(suite, rp, user, shot);
 
   const page = await suite.page(t);
-  const pending = await authorize(page, rp);
-  await passwordStep(page, user, shot);
-  await expectSecondFactor(page, shot);
+  const pending = await signInUpToSecondFactor(page, rp, user, shot);
   t.true((await typeAndPressEnter(page, 'recovery_code', recoveryCodes[0])) < 400, 'the recovery code is accepted');
   t.regex(await recoveryUsedNotice(page, shot), /\b9 recovery codes left\b/);
   await clickContinue(page);
@@ -92,9 +86,7 @@ test('Enter in the recovery-code field uses the recovery code; with both codes t
 
   // Both fields filled, Enter in the recovery field: which one was meant is asked, both are kept.
   const again = await suite.page(t);
-  const retry = await authorize(again, rp);
-  await passwordStep(again, user, shot);
-  await expectSecondFactor(again, shot, 'second-factor-again');
+  const retry = await signInUpToSecondFactor(again, rp, user, shot, { screenshot: 'second-factor-again' });
   await again.fill(`${SECOND_FACTOR_FORM} input[name="code"]`, '123456');
   t.is(await typeAndPressEnter(again, 'recovery_code', recoveryCodes[1]), 400);
   await expectSecondFactor(again, shot, 'second-factor-both');

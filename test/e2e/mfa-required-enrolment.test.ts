@@ -9,8 +9,8 @@ import {
   addVirtualAuthenticator, authorize, expectOn, finishAuthorization, nextTotp, waitForCallback, type Page, type RelyingParty,
 } from '../helpers/chromium.ts';
 import {
-  ACR_MFA, ACR_PWD, clickContinue, enrolTotpAtSignIn, expectSecondFactor, passwordStep, readRecoveryCodes, startMfaSuite,
-  submitTotp, type MfaSuite, type Shot,
+  ACR_MFA, ACR_PWD, clickContinue, enrolTotpAtSignIn, passwordStep, readRecoveryCodes, startMfaSuite,
+  submitTotp, type MfaSuite, type Shot, signInUpToSecondFactor,
 } from './mfa-support.ts';
 import type { TestUser } from './support.ts';
 
@@ -111,9 +111,7 @@ test('MFA_POLICY=required: after enrolling, the next sign-in asks for the factor
   t.is(enrolled.acr, ACR_MFA);
 
   const page = await required.page(t);
-  const pending = await authorize(page, rp);
-  await passwordStep(page, user, shot);
-  await expectSecondFactor(page, shot);
+  const pending = await signInUpToSecondFactor(page, rp, user, shot);
   t.is(await page.locator('#totp-enrol').count(), 0);
   await submitTotp(page, await nextTotp(secret));
   const { claims } = await finishAuthorization(page, rp, pending, { shot });

@@ -6,7 +6,7 @@ import * as client from 'openid-client';
 import {
   addVirtualAuthenticator, authorize, describePage, finishAuthorization, expectOn, getCredentials, launchChromium, newPage, newTab, nextTotp,
   screenshots, startCallbackServer,
-  type Browser, type CallbackServer, type Page, type RelyingParty, type VirtualCredential,
+  type AuthorizationParameters, type Browser, type CallbackServer, type Page, type PendingAuthorization, type RelyingParty, type VirtualCredential,
 } from '../helpers/chromium.ts';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import { createUser, discover, type TestUser } from './support.ts';
@@ -87,6 +87,17 @@ export async function passwordStep(page: Page, user: { email: string; password: 
 export async function expectSecondFactor(page: Page, shot?: Shot, name = 'second-factor'): Promise<void> {
   await expectOn(page, SECOND_FACTOR_FORM, 'the second-factor step (#second-factor-form)');
   await shot?.(page, name);
+}
+
+/** An app's authorization request in `page`, through the password, up to the second-factor step. */
+export async function signInUpToSecondFactor(
+  page: Page, rp: RelyingParty, user: { email: string; password: string }, shot?: Shot,
+  options: { parameters?: AuthorizationParameters; screenshot?: string } = {},
+): Promise<PendingAuthorization> {
+  const pending = await authorize(page, rp, options.parameters);
+  await passwordStep(page, user, shot);
+  await expectSecondFactor(page, shot, options.screenshot);
+  return pending;
 }
 
 /** Submits a form with a button and returns the status of the POST to `pathSuffix`. */

@@ -6,7 +6,7 @@ import test from 'ava';
 import { authorize, expectOn, finishAuthorization, nextTotp, waitForCallback, wrongTotp } from '../helpers/chromium.ts';
 import {
   ACCOUNT_PAGE, ACR_MFA, ACR_PWD, addTotpOnAccount, alertText, enrolTotp, expectSecondFactor, listedFactors, LOGIN_FORM, openAccount, passwordStep,
-  readRecoveryCodes, readTotpSecret, SECOND_FACTOR_FORM, startMfaSuite, submitTotp, type MfaSuite,
+  readRecoveryCodes, readTotpSecret, SECOND_FACTOR_FORM, startMfaSuite, submitTotp, type MfaSuite, signInUpToSecondFactor,
 } from './mfa-support.ts';
 
 let suite: MfaSuite;
@@ -47,9 +47,7 @@ test('add an authenticator app on /account, then sign in with password + TOTP', 
   // 3. A fresh browser, a third-party client: password, then the code, then consent.
   const thirdParty = await suite.relyingParty('Third-party TOTP app', { firstParty: false });
   const fresh = await suite.page(t);
-  const pending = await authorize(fresh, thirdParty);
-  await passwordStep(fresh, user, shot);
-  await expectSecondFactor(fresh, shot);
+  const pending = await signInUpToSecondFactor(fresh, thirdParty, user, shot);
   t.is(await fresh.locator('input[name="password"]').count(), 0, 'no password field on the second-factor step');
   t.regex(await fresh.locator('h1').innerText(), /Two-step verification/);
   await submitTotp(fresh, await nextTotp(secret));
@@ -68,9 +66,7 @@ test('a wrong code shows an error and stays on the second-factor step; the right
   const { secret } = await enrolTotp(suite, rp, user, shot);
 
   const page = await suite.page(t);
-  const pending = await authorize(page, rp);
-  await passwordStep(page, user, shot);
-  await expectSecondFactor(page, shot);
+  const pending = await signInUpToSecondFactor(page, rp, user, shot);
   t.is(await submitTotp(page, await wrongTotp(secret)), 401);
   await expectSecondFactor(page, shot, 'second-factor-error');
   t.regex(await alertText(page), /not correct|already used/i);
@@ -130,9 +126,7 @@ test('"Use another account" on the second-factor step: an app hears access_denie
   await enrolTotp(suite, rp, user, shot);
 
   const page = await suite.page(t);
-  await authorize(page, rp);
-  await passwordStep(page, user, shot);
-  await expectSecondFactor(page, shot);
+  await signInUpToSecondFactor(page, rp, user, shot);
   await page.click('form[action$="/abort"] button[type="submit"]');
   const callback = await waitForCallback(page, rp);
   t.is(callback.searchParams.get('error'), 'access_denied');

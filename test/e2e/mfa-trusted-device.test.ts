@@ -6,8 +6,8 @@
 import test from 'ava';
 import { authorize, describePage, expectOn, finishAuthorization, nextTotp, type Page, type RelyingParty } from '../helpers/chromium.ts';
 import {
-  ACR_MFA, enrolTotp, expectSecondFactor, openAccount, passwordStep, reauthenticateIfAsked, SECOND_FACTOR_FORM,
-  startMfaSuite, submitTotp, type MfaSuite, type Reauth, type Shot,
+  ACR_MFA, enrolTotp, openAccount, passwordStep, reauthenticateIfAsked, SECOND_FACTOR_FORM,
+  startMfaSuite, submitTotp, type MfaSuite, type Reauth, type Shot, signInUpToSecondFactor,
 } from './mfa-support.ts';
 import type { TestUser } from './support.ts';
 
@@ -25,9 +25,7 @@ const sorted = (values: string[] | undefined) => [...(values ?? [])].sort();
 
 /** Password, second factor with TOTP (ticking "Remember this device" when asked), back at the client. */
 async function signInWithTotp(page: Page, rp: RelyingParty, user: TestUser, secret: string, shot: Shot, options: { remember?: boolean; prompt?: string } = {}) {
-  const pending = await authorize(page, rp, options.prompt ? { prompt: options.prompt } : {});
-  await passwordStep(page, user, shot);
-  await expectSecondFactor(page, shot);
+  const pending = await signInUpToSecondFactor(page, rp, user, shot, { parameters: options.prompt ? { prompt: options.prompt } : {} });
   await submitTotp(page, await nextTotp(secret), { rememberDevice: options.remember });
   return finishAuthorization(page, rp, pending, { shot });
 }
@@ -68,9 +66,7 @@ test('remembered device skips the second factor until it is forgotten on /accoun
   const page = await suite.page(t);
 
   // 1. Password + TOTP, "Remember this device" ticked.
-  const pending = await authorize(page, rp);
-  await passwordStep(page, user, shot);
-  await expectSecondFactor(page, shot);
+  const pending = await signInUpToSecondFactor(page, rp, user, shot);
   t.is(await page.locator(`${SECOND_FACTOR_FORM} input[name="remember_device"][type="checkbox"]`).count(), 1, 'the option is offered');
   t.regex(await page.locator(`${SECOND_FACTOR_FORM}`).innerText(), /Remember this device/);
   await submitTotp(page, await nextTotp(secret), { rememberDevice: true });
@@ -118,9 +114,7 @@ test('a client created with --no-trusted-devices asks for the second factor on a
   t.deepEqual(sorted(remembered.claims.amr), ['mfa', 'otp', 'pwd']);
 
   // The strict client: password, then the second factor anyway, without the option to remember.
-  const pending = await authorize(page, strict, { prompt: 'login' });
-  await passwordStep(page, user, shot);
-  await expectSecondFactor(page, shot, 'strict-second-factor');
+  const pending = await signInUpToSecondFactor(page, strict, user, shot, { parameters: { prompt: 'login' }, screenshot: 'strict-second-factor' });
   t.is(await page.locator(`${SECOND_FACTOR_FORM} input[name="remember_device"]`).count(), 0, 'no "Remember this device" for this client');
   await submitTotp(page, await nextTotp(secret));
   const { claims } = await finishAuthorization(page, strict, pending, { shot });
