@@ -1,8 +1,9 @@
 // One store's readiness check: at most one query in flight (a hanging store
 // never piles up probes), judged against a deadline, and answered without
 // waiting for it: a probe gets the check's outcome if it comes within
-// `waitMs`, "failed" once the check in flight is older than the deadline,
-// and the last outcome otherwise.
+// `waitMs` (and before the deadline), "failed" once the check in flight is
+// older than the deadline, and the last outcome otherwise. A check that
+// answers after its deadline counts as failed; the next probe starts a new one.
 
 export interface CheckOutcome {
   ok: boolean;
@@ -30,7 +31,9 @@ export class StoreCheck {
   async status(waitMs: number): Promise<CheckOutcome> {
     const check = this.#inFlight ?? this.#start();
     let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<undefined>((resolve) => { timer = setTimeout(resolve, waitMs, undefined); });
+    // Past the deadline there is nothing to wait for: the answer is "failed".
+    const wait = Math.max(0, Math.min(waitMs, check.startedAt + this.#deadlineMs - Date.now()));
+    const waited = new Promise<undefined>((resolve) => { timer = setTimeout(resolve, wait, undefined); });
     const outcome = await Promise.race([check.outcome, waited]).finally(() => clearTimeout(timer));
     if (outcome) return outcome;
     const age = Date.now() - check.startedAt;

@@ -18,7 +18,7 @@ import type { Server, ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
 
 /** A keep-alive client's next request arrives well within this. */
-export const IDLE_GRACE_MS = 500;
+export const IDLE_GRACE_MS = 1_000;
 const SWEEP_MS = 50;
 
 interface Connection {

@@ -91,8 +91,10 @@ export function keepAliveLoad(port: number, connections: number, send: LoadReque
 }
 
 export interface Probe {
-  /** [ms since mark() or since the probe started, status] of each answer. */
+  /** Each answer: ms since mark() (or epoch ms before it), status, received after mark(). */
   answers: Array<{ at: number; status: number; afterMark: boolean }>;
+  /** Error codes of probes that failed other than refused. */
+  errors: string[];
   mark(): void;
   stop(): Promise<void>;
 }
@@ -100,24 +102,28 @@ export interface Probe {
 /** GETs `path` every `everyMs` on one keep-alive connection until stopped or refused. */
 export function probeLoop(port: number, path: string, everyMs: number): Probe {
   const answers: Probe['answers'] = [];
+  const errors: string[] = [];
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   let markedAt: number | undefined;
   let stopped = false;
   const get = () => new Promise<boolean>((resolve) => {
-    const afterMark = markedAt !== undefined;
     const outgoing = request({ host: '127.0.0.1', port, agent, path, headers: { host: `localhost:${port}` } }, (response) => {
       response.on('data', () => {});
       response.on('end', () => {
-        answers.push({ at: Date.now() - (markedAt ?? 0), status: response.statusCode!, afterMark });
+        // Received after the mark: a probe sent just before a SIGTERM may be judged after it.
+        answers.push({ at: Date.now() - (markedAt ?? 0), status: response.statusCode!, afterMark: markedAt !== undefined });
         resolve(true);
       });
     });
-    outgoing.on('error', (error: NodeJS.ErrnoException) => resolve(error.code !== 'ECONNREFUSED'));
+    outgoing.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ECONNREFUSED') errors.push(`${markedAt === undefined ? 'before' : 'after'} mark: ${error.code ?? error.message}`);
+      resolve(error.code !== 'ECONNREFUSED');
+    });
     outgoing.end();
   });
   const loop = (async () => {
     while (!stopped && await get()) await new Promise((resolve) => setTimeout(resolve, everyMs));
     agent.destroy();
   })();
-  return { answers, mark: () => { markedAt = Date.now(); }, stop: () => { stopped = true; return loop; } };
+  return { answers, errors, mark: () => { markedAt = Date.now(); }, stop: () => { stopped = true; return loop; } };
 }
