@@ -5,18 +5,19 @@ import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.ts';
+import { healthRoutes } from './health/routes.ts';
+import type { Readiness } from './health/readiness.ts';
 import { errorPages } from './http/error-pages.ts';
 import { home } from './http/home-page.ts';
 import { pageContext } from './http/page-context.ts';
 import { answerRefused, issuerPin } from './http/issuer-origin.ts';
-import { assignRequestId, logRequestFailure, requestIdOf } from './http/request-id.ts';
+import { assignRequestId, logRequestFailure } from './http/request-id.ts';
 import { securityHeaders, setApiSecurityHeaders } from './http/security-headers.ts';
 import { staticFiles } from './http/static-files.ts';
 import { accountRoutes } from './account/routes.ts';
 import type { AccountPageDependencies } from './account/context.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import type { InteractionDependencies } from './interactions/context.ts';
-import { VERSION } from './version.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
 
 const SIMPLEWEBAUTHN_BROWSER = fileURLToPath(new URL('../node_modules/@simplewebauthn/browser/dist/bundle/', import.meta.url));
@@ -28,8 +29,8 @@ export interface AppDependencies extends Omit<InteractionDependencies, 'accounts
   host: ProviderHost;
   /** Keys signing Latchkey's own cookies (the known-browser cookie); the provider's cookie keys. */
   cookieKeys: string[];
-  /** Readiness: resolves when the stores answer. */
-  healthy: () => Promise<void>;
+  /** /healthz/ready: the stores answer, keys loaded, migrations applied, not shutting down. */
+  readiness: Readiness;
 }
 
 export function createApp(deps: AppDependencies): Koa {
@@ -43,18 +44,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(staticFiles());
   // @simplewebauthn/browser from node_modules: the pages load it from here, never from a CDN.
   app.use(staticFiles('/static/vendor/simplewebauthn', SIMPLEWEBAUTHN_BROWSER));
-  app.use(async (ctx, next) => {
-    if (ctx.path !== '/healthz') return next();
-    ctx.set('Cache-Control', 'no-store');
-    try {
-      await deps.healthy();
-      ctx.body = { status: 'ok', version: VERSION };
-    } catch (error) {
-      deps.logger.warn({ err: error, request_id: requestIdOf(ctx.req) }, 'health check failed');
-      ctx.status = 503;
-      ctx.body = { status: 'unavailable', version: VERSION };
-    }
-  });
+  app.use(healthRoutes(deps.readiness, deps.logger));
   app.use(errorPages((ctx) => pageContext(deps.config, ctx)));
   app.use(home((ctx) => pageContext(deps.config, ctx)));
   app.use(interactionRoutes(deps));

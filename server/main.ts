@@ -1,5 +1,5 @@
-// Process entry: config -> stores -> provider -> HTTP server, and a clean
-// shutdown on SIGINT/SIGTERM.
+// Process entry: config -> stores -> provider -> HTTP server, and a graceful
+// shutdown on SIGINT/SIGTERM within SHUTDOWN_TIMEOUT.
 import { createServer, type Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -16,7 +16,10 @@ import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { buildKeyring, loadMasterKey, WrongMasterKeyError, wrongMasterKeyMessage } from './crypto/master-key.ts';
 import { openServerDatabase } from './db/connect.ts';
 import type { Database } from './db/database.ts';
-import { migrate } from './db/migrate.ts';
+import { migrate, readMigrations } from './db/migrate.ts';
+import { createReadiness } from './health/readiness.ts';
+import { StoreCheck } from './health/store-check.ts';
+import { trackConnections } from './http/graceful-shutdown.ts';
 import { oneLine } from './errors.ts';
 import { VERSION } from './version.ts';
 import { ensureSigningKeys, loadSigningJwks, longestApiTokenTtl, nextKeyActivation } from './keys/key-store.ts';
@@ -27,6 +30,8 @@ import { createSignInProgressStore } from './progress/sign-in-progress.ts';
 
 const KEY_RECHECK_MS = 60_000; // retired keys leave JWKS once their tokens expired
 const ACCOUNT_SETUP_TTL = 15 * 60; // time to scan a QR code and type its first code on /account
+// Node checks request and header timeouts this often (default 30 s, which would let a slow body live 40 s).
+const CONNECTIONS_CHECK_MS = 1_000;
 
 /**
  * Every store must answer before anything is written, so a start refused
@@ -117,6 +122,25 @@ async function start(config: Config, envFile: string | undefined) {
   const keyTimer = setInterval(() => void host.refresh().catch((error) => logger.error({ err: error }, 'key refresh failed')), KEY_RECHECK_MS);
   keyTimer.unref();
 
+  // Readiness: the schema version is read by the Postgres check itself (one query per probe).
+  const requiredVersion = readMigrations().length;
+  let schemaVersion = requiredVersion;
+  let connections: ReturnType<typeof trackConnections> | undefined;
+  const readiness = createReadiness([
+    new StoreCheck('postgres', async () => {
+      const { rows } = await db.query<{ version: number }>('SELECT coalesce(max(version), 0)::int AS version FROM schema_migrations');
+      schemaVersion = rows[0].version;
+    }),
+    ...(redis ? [new StoreCheck('redis', async () => {
+      const reply = await redis.ping();
+      if (reply !== 'PONG') throw new Error(`answered PING with ${reply}`);
+    })] : []),
+  ], [
+    { name: 'shutdown', failure: () => (connections?.draining ? 'shutting down' : undefined) },
+    { name: 'keys', failure: () => (host.started ? undefined : 'signing keys not loaded') },
+    { name: 'migrations', failure: () => (schemaVersion < requiredVersion ? `database schema at ${schemaVersion}, this version needs ${requiredVersion}` : undefined) },
+  ]);
+
   const listener = createRequestListener({
     config,
     logger,
@@ -131,13 +155,17 @@ async function start(config: Config, envFile: string | undefined) {
     setups: createSignInProgressStore(adapterFactory('AccountSetup'), keyring.encryption, ACCOUNT_SETUP_TTL),
     csrfKey: keyring.csrf,
     cookieKeys: keyring.cookies,
-    async healthy() {
-      await db.query('SELECT 1');
-      if (redis) await pingRedis(redis);
-    },
+    readiness,
   });
+  const http = createServer({
+    requestTimeout: config.http.requestTimeoutMs,
+    headersTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
+  }, listener);
+  connections = trackConnections(http);
   const server: Server = await new Promise((resolve, reject) => {
-    const listening = createServer(listener).listen(config.port, config.host, () => resolve(listening));
+    const listening = http.listen(config.port, config.host, () => resolve(listening));
     listening.once('error', reject);
   });
 
@@ -158,14 +186,22 @@ async function start(config: Config, envFile: string | undefined) {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    const timeout = config.http.shutdownTimeoutMs;
+    const started = Date.now();
+    // Whatever hangs (a client, a store), the process is gone by the deadline.
+    setTimeout(() => {
+      logger.warn({ signal }, 'closing the stores did not finish within SHUTDOWN_TIMEOUT; exiting');
+      process.exit(0);
+    }, timeout);
+    logger.info({ signal, connections: connections!.connections }, 'shutting down: not ready, listener closed, finishing open requests');
     watcher.stop();
     clearInterval(keyTimer);
     clearTimeout(activationTimer);
-    server.closeIdleConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await redis?.quit().catch(() => {});
-    await db.close();
+    // The stores get the last second (a quarter of a short timeout) to close.
+    const { cut } = await connections!.drain(timeout - Math.min(1_000, timeout / 4));
+    if (cut) logger.warn({ cut }, 'connections still open at SHUTDOWN_TIMEOUT were cut');
+    await Promise.all([redis?.quit().catch(() => {}), db.close().catch(() => {})]);
+    logger.info({ signal, ms: Date.now() - started }, 'stopped');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -37,6 +37,13 @@ export interface Config {
     rotatedSecretGrace: number;
   };
   cacheRefreshMs: number;
+  http: {
+    /** SHUTDOWN_TIMEOUT: from the signal to the exit, at most. */
+    shutdownTimeoutMs: number;
+    /** REQUEST_TIMEOUT: headers and body must arrive within it. */
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+  };
   mfa: {
     policy: 'optional' | 'required';
     /** Seconds a remembered device skips the second factor; 0 = the option is off. */
@@ -98,6 +105,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rotatedSecretGrace: r.ROTATED_SECRET_GRACE,
     },
     cacheRefreshMs: r.CACHE_REFRESH_INTERVAL * 1000,
+    http: {
+      shutdownTimeoutMs: r.SHUTDOWN_TIMEOUT * 1000,
+      requestTimeoutMs: r.REQUEST_TIMEOUT * 1000,
+      keepAliveTimeoutMs: r.KEEP_ALIVE_TIMEOUT * 1000,
+    },
     mfa: { policy: r.MFA_POLICY, trustedDeviceTtl: r.TRUSTED_DEVICE_TTL, reauthWindow: r.ACCOUNT_REAUTH_WINDOW },
     argon2: { memoryCost: r.ARGON2_MEMORY_KIB, timeCost: r.ARGON2_TIME_COST, parallelism: r.ARGON2_PARALLELISM },
   };

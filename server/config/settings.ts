@@ -54,6 +54,10 @@ export const SETTINGS = [
   { name: 'BRAND_COLOR', default: '#2f5bd3', description: 'Accent colour of hosted pages (`#rgb` or `#rrggbb`)', schema: z.string().regex(/^#([0-9a-f]{3}|[0-9a-f]{6})$/i, 'must be a hex colour like #2f5bd3') },
   { name: 'LOG_LEVEL', default: 'info', description: 'pino log level', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },
   { name: 'TRUST_PROXY', default: 'false', description: 'Trust `X-Forwarded-*` headers from one TLS-terminating proxy: only their last entry counts (client IP, `https`, host); required with an https `ISSUER`', schema: boolean },
+  { name: 'SHUTDOWN_TIMEOUT', default: '10s', description: 'On SIGTERM or SIGINT: readiness answers 503 and the listener closes at once, open requests finish (their answers close the connection), and the process exits within this long whatever the clients do', schema: duration.pipe(z.number().max(600, 'must be at most 10m')) },
+  // Bodies here are a form or a token request: a client that takes longer is broken or hostile (slowloris).
+  { name: 'REQUEST_TIMEOUT', default: '10s', description: 'A request\'s headers and body must arrive within this long, else 408 and the connection closes', schema: duration.pipe(z.number().max(300, 'must be at most 5m')) },
+  { name: 'KEEP_ALIVE_TIMEOUT', default: '5s', description: 'An idle keep-alive connection is closed after this long; behind a proxy that reuses connections, set it above the proxy\'s idle timeout', schema: duration.pipe(z.number().max(600, 'must be at most 10m')) },
   { name: 'ACCESS_TOKEN_TTL', default: '5m', description: 'Default access token lifetime (an API\'s own `--ttl` wins)', schema: duration },
   { name: 'ID_TOKEN_TTL', default: '1h', description: 'ID token lifetime', schema: duration },
   { name: 'AUTHORIZATION_CODE_TTL', default: '60s', description: 'Authorization code lifetime (at most 60 s)', schema: duration.pipe(z.number().max(60, 'must be at most 60s')) },

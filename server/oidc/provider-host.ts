@@ -75,6 +75,11 @@ export class ProviderHost {
     return this.#provider;
   }
 
+  /** A Provider was built: signing keys (at least one) and clients are loaded. */
+  get started(): boolean {
+    return this.#provider !== undefined;
+  }
+
   /** Node request handler of the current Provider. */
   get callback(): ReturnType<Provider['callback']> {
     if (!this.#callback) throw new Error('provider not started');

@@ -28,6 +28,10 @@ export interface RunningServer {
   /** Where requests actually go: http://localhost:<port>. */
   origin: string;
   port: number;
+  /** The server process (node itself, not a wrapper, unless `command` says otherwise). */
+  pid: number;
+  /** Settles when the process exits: its exit code, or the signal that ended it. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   env: Record<string, string>;
   /** Everything the process printed so far. */
   output(): string;
@@ -165,6 +169,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   // Drop the caller's store settings so "embedded" really is embedded.
   const { DATABASE_URL: _d, REDIS_URL: _r, LATCHKEY_SECRET: _s, ...inherited } = process.env;
   const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env: { ...inherited, ...env }, detached: true });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
   let printed = '';
   child.stdout!.on('data', (chunk) => { printed += chunk; });
   child.stderr!.on('data', (chunk) => { printed += chunk; });
@@ -185,6 +192,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     issuer,
     origin,
     port,
+    pid: child.pid!,
+    exited,
     env,
     output,
     cli,

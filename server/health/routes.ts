@@ -1,0 +1,34 @@
+// /healthz/live: the process answers (no store is asked). /healthz/ready and
+// its older name /healthz: 200 when ready, else 503 naming each failed check.
+// Both answer whatever the Host (server/http/issuer-origin.ts) and are never cached.
+import type Koa from 'koa';
+import type { Logger } from 'pino';
+import { requestIdOf } from '../http/request-id.ts';
+import { VERSION } from '../version.ts';
+import type { Readiness } from './readiness.ts';
+
+export function healthRoutes(readiness: Readiness, logger: Logger): Koa.Middleware {
+  // A failing probe every second would log a line a second: log changes only.
+  let lastFailed = '';
+  return async (ctx, next) => {
+    if (ctx.path !== '/healthz' && ctx.path !== '/healthz/ready' && ctx.path !== '/healthz/live') return next();
+    ctx.set('Cache-Control', 'no-store');
+    if (ctx.path === '/healthz/live') {
+      ctx.body = { status: 'ok', version: VERSION };
+      return;
+    }
+    const report = await readiness();
+    const failed = report.ready ? '' : JSON.stringify(report.failed);
+    if (failed !== lastFailed) {
+      if (report.ready) logger.info('ready again');
+      else logger.warn({ failed: report.failed, request_id: requestIdOf(ctx.req) }, 'not ready');
+      lastFailed = failed;
+    }
+    if (report.ready) {
+      ctx.body = { status: 'ok', version: VERSION };
+    } else {
+      ctx.status = 503;
+      ctx.body = { status: 'unavailable', version: VERSION, failed: report.failed };
+    }
+  };
+}

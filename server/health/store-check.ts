@@ -1,0 +1,62 @@
+// One store's readiness check: at most one query in flight (a hanging store
+// never piles up probes), judged against a deadline, and answered without
+// waiting for it: a probe gets the check's outcome if it comes within
+// `waitMs` (and before the deadline), "failed" once the check in flight is
+// older than the deadline, and the last outcome otherwise. A check that
+// answers after its deadline counts as failed; the next probe starts a new one.
+
+export interface CheckOutcome {
+  ok: boolean;
+  /** Why it failed, for the readiness body and the log (no secrets: store names and timings). */
+  reason?: string;
+}
+
+export const STORE_DEADLINE_MS = 1_000;
+
+export class StoreCheck {
+  readonly name: string;
+  #run: () => Promise<unknown>;
+  #deadlineMs: number;
+  #inFlight: { startedAt: number; outcome: Promise<CheckOutcome> } | undefined;
+  #last: CheckOutcome | undefined;
+
+  /** `run` resolves when the store answered and throws (a one-line message) when it refused. */
+  constructor(name: string, run: () => Promise<unknown>, deadlineMs = STORE_DEADLINE_MS) {
+    this.name = name;
+    this.#run = run;
+    this.#deadlineMs = deadlineMs;
+  }
+
+  /** The store's state now, waiting at most `waitMs` for a check in flight. */
+  async status(waitMs: number): Promise<CheckOutcome> {
+    const check = this.#inFlight ?? this.#start();
+    let timer: NodeJS.Timeout | undefined;
+    // Past the deadline there is nothing to wait for: the answer is "failed".
+    const wait = Math.max(0, Math.min(waitMs, check.startedAt + this.#deadlineMs - Date.now()));
+    const waited = new Promise<undefined>((resolve) => { timer = setTimeout(resolve, wait, undefined); });
+    const outcome = await Promise.race([check.outcome, waited]).finally(() => clearTimeout(timer));
+    if (outcome) return outcome;
+    const age = Date.now() - check.startedAt;
+    if (age >= this.#deadlineMs) return { ok: false, reason: `no answer for ${(age / 1000).toFixed(1)} s` };
+    return this.#last ?? { ok: false, reason: 'no answer yet' };
+  }
+
+  #start() {
+    const startedAt = Date.now();
+    const settle = (error?: unknown): CheckOutcome => {
+      const ms = Date.now() - startedAt;
+      const outcome: CheckOutcome = error !== undefined
+        ? { ok: false, reason: error instanceof Error ? error.message : String(error) }
+        : ms > this.#deadlineMs
+          ? { ok: false, reason: `answered after ${(ms / 1000).toFixed(1)} s (limit ${this.#deadlineMs / 1000} s)` }
+          : { ok: true };
+      this.#last = outcome;
+      this.#inFlight = undefined;
+      return outcome;
+    };
+    const outcome = this.#run().then(() => settle(), (error: unknown) => settle(error ?? new Error('failed')));
+    const check = { startedAt, outcome };
+    this.#inFlight = check;
+    return check;
+  }
+}
