@@ -17,6 +17,8 @@ import type { AccountPageDependencies } from './account/context.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import type { InteractionDependencies } from './interactions/context.ts';
 import { VERSION } from './version.ts';
+import { httpMetrics, koaRouteMarker } from './metrics/http-metrics.ts';
+import type { LatchkeyMetrics } from './metrics/registry.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
 
 const SIMPLEWEBAUTHN_BROWSER = fileURLToPath(new URL('../node_modules/@simplewebauthn/browser/dist/bundle/', import.meta.url));
@@ -28,6 +30,8 @@ export interface AppDependencies extends Omit<InteractionDependencies, 'accounts
   host: ProviderHost;
   /** Keys signing Latchkey's own cookies (the known-browser cookie); the provider's cookie keys. */
   cookieKeys: string[];
+  /** Request metrics (absent with METRICS_PORT=off). */
+  metrics?: LatchkeyMetrics;
   /** Readiness: resolves when the stores answer. */
   healthy: () => Promise<void>;
 }
@@ -39,6 +43,7 @@ export function createApp(deps: AppDependencies): Koa {
   const app = new Koa({ proxy: deps.config.trustProxy, maxIpsCount: 1 });
   app.keys = deps.cookieKeys;
   app.on('error', logRequestFailure(deps.logger));
+  if (deps.metrics) app.use(koaRouteMarker());
   app.use(securityHeaders({ https: deps.config.https }));
   app.use(staticFiles());
   // @simplewebauthn/browser from node_modules: the pages load it from here, never from a CDN.
@@ -79,7 +84,9 @@ export function createApp(deps: AppDependencies): Koa {
 export function createRequestListener(deps: AppDependencies): (req: IncomingMessage, res: ServerResponse) => void {
   const app = createApp(deps).callback();
   const pin = issuerPin(deps.config);
+  const measure = deps.metrics ? httpMetrics(deps.metrics) : undefined;
   return (req, res) => {
+    measure?.(req, res);
     assignRequestId(req, res, deps.config.trustProxy);
     const refused = pin(req);
     if (refused) {

@@ -28,6 +28,8 @@ export interface RunningServer {
   /** Where requests actually go: http://localhost:<port>. */
   origin: string;
   port: number;
+  /** Where the metrics listener answers: http://127.0.0.1:<METRICS_PORT> (unless the caller's env turned it off). */
+  metricsOrigin: string;
   env: Record<string, string>;
   /** Everything the process printed so far. */
   output(): string;
@@ -140,6 +142,8 @@ export interface StartOptions {
 
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const port = await freePort();
+  // Servers run side by side: each gets its own metrics port, never the shared default.
+  const metricsPort = await freePort();
   const origin = `http://localhost:${port}`;
   const issuer = options.https ? `https://localhost:${port}` : origin;
   const owned = options.mode === 'embedded' || options.database ? undefined : await createTestDatabase();
@@ -149,6 +153,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     HOST: '127.0.0.1',
     ISSUER: issuer,
     LOG_LEVEL: 'warn',
+    METRICS_PORT: String(metricsPort),
     ...(database
       ? {
           NODE_ENV: 'production',
@@ -185,6 +190,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     issuer,
     origin,
     port,
+    metricsOrigin: `http://127.0.0.1:${env.METRICS_PORT}`,
     env,
     output,
     cli,
@@ -207,7 +213,7 @@ export interface FailedStart {
 export async function runFailingStart(env: Record<string, string>, timeoutMs = 30_000): Promise<FailedStart> {
   const { DATABASE_URL: _d, REDIS_URL: _r, LATCHKEY_SECRET: _s, ...inherited } = process.env;
   const port = String(await freePort());
-  const defaults = { PORT: port, HOST: '127.0.0.1', ISSUER: `http://localhost:${port}`, LOG_LEVEL: 'warn' };
+  const defaults = { PORT: port, HOST: '127.0.0.1', ISSUER: `http://localhost:${port}`, LOG_LEVEL: 'warn', METRICS_PORT: '0' };
   const child = spawn(NODE, [join(ROOT, 'server', 'main.ts')], { cwd: ROOT, env: { ...inherited, ...defaults, ...env }, detached: true });
   let output = '';
   child.stdout!.on('data', (chunk) => { output += chunk; });
