@@ -7,6 +7,7 @@
 // random paths adds no series.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Koa from 'koa';
+import type { CounterCell, HistogramCell } from './cells.ts';
 import type { LatchkeyMetrics } from './registry.ts';
 
 // A symbol property on the request, like the request id (server/http/request-id.ts).
@@ -58,14 +59,14 @@ export function koaRouteMarker(): Koa.Middleware {
 }
 
 interface Children {
-  requests: ReturnType<LatchkeyMetrics['httpRequests']['labels']>;
-  duration: ReturnType<LatchkeyMetrics['httpDuration']['labels']>;
+  requests: CounterCell;
+  duration: HistogramCell;
 }
 
 /**
  * Returns the function the request listener calls first with every request.
- * Cheap on the token path: one listener and a cached pair of label children
- * per (route, method, status), looked up by one string key.
+ * Cheap on the token path: one listener and a cached pair of cells per
+ * (route, method, status), looked up by one string key.
  */
 export function httpMetrics(metrics: LatchkeyMetrics): (req: IncomingMessage, res: ServerResponse) => void {
   const children = new Map<string, Children>();
@@ -73,7 +74,7 @@ export function httpMetrics(metrics: LatchkeyMetrics): (req: IncomingMessage, re
     const key = `${route} ${method} ${status}`;
     let found = children.get(key);
     if (!found) {
-      found = { requests: metrics.httpRequests.labels(route, method, status), duration: metrics.httpDuration.labels(route, method) };
+      found = { requests: metrics.httpRequests.cell(route, method, status), duration: metrics.httpDuration.cell(route, method) };
       children.set(key, found);
     }
     return found;

@@ -11,6 +11,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { GRANT_TYPES } from '../clients/types.ts';
 import { providerRouteTemplate } from '../oidc/internals.ts';
 import { markRoute } from './http-metrics.ts';
+import type { CounterCell } from './cells.ts';
 import type { LatchkeyMetrics } from './registry.ts';
 
 /** OAuth error codes oidc-provider and Latchkey answer with; any other code is counted as "other". */
@@ -32,16 +33,16 @@ export const errorLabel = (value: unknown): string => (typeof value === 'string'
 const MAX_CLIENT_SERIES = 10_000;
 
 export function providerMetrics(metrics: LatchkeyMetrics): Koa.Middleware {
-  const issued = new Map<string, ReturnType<LatchkeyMetrics['tokensIssued']['labels']>>();
+  const issued = new Map<string, CounterCell>();
   const issuedFor = (grantType: string, clientId: string) => {
-    const key = `${grantType} ${clientId}`;
-    let child = issued.get(key);
-    if (!child) {
-      const client = issued.size < MAX_CLIENT_SERIES ? clientId : 'other';
-      child = metrics.tokensIssued.labels(grantType, client);
-      if (client !== 'other') issued.set(key, child);
-    }
-    return child;
+    let key = `${grantType} ${clientId}`;
+    let cell = issued.get(key);
+    if (cell) return cell;
+    const client = issued.size < MAX_CLIENT_SERIES ? clientId : 'other';
+    key = `${grantType} ${client}`;
+    cell = issued.get(key) ?? metrics.tokensIssued.cell(grantType, client);
+    issued.set(key, cell);
+    return cell;
   };
 
   function record(ctx: KoaContextWithOIDC, failed: boolean): void {

@@ -5,6 +5,7 @@
 // codes, registered client ids...), never from raw request input: an
 // attacker must not be able to grow the series count.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { CellCounter, CellHistogram } from './cells.ts';
 
 export const METRIC_PREFIX = 'latchkey_';
 
@@ -24,14 +25,15 @@ export class LatchkeyMetrics {
   readonly registry = new Registry();
   readonly sources: GaugeSources = {};
 
-  readonly httpRequests = new Counter({
+  // The token path's metrics count through cells (cells.ts): an addition a request.
+  readonly httpRequests = new CellCounter({
     name: 'latchkey_http_requests_total',
     help: 'HTTP requests answered, by route template (never the raw path), method and status code',
     labelNames: ['route', 'method', 'status'] as const,
     registers: [this.registry],
   });
 
-  readonly httpDuration = new Histogram({
+  readonly httpDuration = new CellHistogram({
     name: 'latchkey_http_request_duration_seconds',
     help: 'Time from receiving a request to the end of its answer, by route template and method',
     labelNames: ['route', 'method'] as const,
@@ -39,7 +41,7 @@ export class LatchkeyMetrics {
     registers: [this.registry],
   });
 
-  readonly tokensIssued = new Counter({
+  readonly tokensIssued = new CellCounter({
     name: 'latchkey_tokens_issued_total',
     help: 'Successful token endpoint answers, by grant type and (registered) client id',
     labelNames: ['grant_type', 'client_id'] as const,
@@ -109,7 +111,7 @@ export class LatchkeyMetrics {
     registers: [this.registry],
   });
 
-  readonly redisDuration = new Histogram({
+  readonly redisDuration = new CellHistogram({
     name: 'latchkey_redis_command_duration_seconds',
     help: 'Redis commands, from sending to the reply, by command',
     labelNames: ['command'] as const,

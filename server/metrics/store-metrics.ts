@@ -3,6 +3,7 @@
 // it, and the cost is two clock reads and one promise callback a call.
 import type { Redis } from 'ioredis';
 import type { Database } from '../db/database.ts';
+import type { HistogramCell } from './cells.ts';
 import type { LatchkeyMetrics } from './registry.ts';
 
 /** The same Database, its query() and transaction() timed and their failures counted. */
@@ -32,12 +33,12 @@ type Command = Parameters<Redis['sendCommand']>[0] & { [TIMED]?: true };
 
 /** Times every command sent on this connection, from the first send to its reply. */
 export function instrumentRedis(redis: Redis, metrics: LatchkeyMetrics): void {
-  const children = new Map<string, { duration: ReturnType<LatchkeyMetrics['redisDuration']['labels']>; errors: ReturnType<LatchkeyMetrics['redisErrors']['labels']> }>();
+  const children = new Map<string, { duration: HistogramCell; errors: ReturnType<LatchkeyMetrics['redisErrors']['labels']> }>();
   const childrenFor = (name: string) => {
     let found = children.get(name);
     if (!found) {
       const label = children.size < MAX_COMMANDS ? name : 'other';
-      found = { duration: metrics.redisDuration.labels(label), errors: metrics.redisErrors.labels(label) };
+      found = { duration: metrics.redisDuration.cell(label), errors: metrics.redisErrors.labels(label) };
       if (label !== 'other') children.set(name, found);
     }
     return found;
