@@ -7,7 +7,8 @@
 // noisy machine disturbs far less than throughput.
 // Env: BENCH_DURATION (s per round, 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (10),
 // BENCH_WARMUP (s, 3), BENCH_NODE_ARGS (extra node flags for both servers,
-// e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+// e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_COMPARE_METRICS=1 (adds a
+// second Latchkey with METRICS_PORT=off to the rounds: the instrumentation's cost).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const NODE_ARGS = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+const COMPARE_METRICS = process.env.BENCH_COMPARE_METRICS === '1';
 const RESOURCE = 'https://bench.internal';
 const SCOPE = 'bench:read';
 
@@ -99,37 +101,45 @@ async function startBare(clientId: string, clientSecret: string): Promise<{ chil
   return { child, port };
 }
 
-let latchkey: RunningServer | undefined;
+const latchkeys: RunningServer[] = [];
 let bare: ChildProcess | undefined;
 async function cleanup() {
   if (bare && bare.exitCode === null) bare.kill('SIGTERM');
   bare = undefined;
-  const server = latchkey;
-  latchkey = undefined;
-  await server?.stop(); // stops the process group and drops the database
+  // Stops each process group and drops its database.
+  await Promise.all(latchkeys.splice(0).map((server) => server.stop()));
+}
+
+/** A Latchkey server with one API and one client_credentials client, as a target. */
+async function startLatchkey(name: string, env: Record<string, string> = {}): Promise<Target> {
+  const latchkey = await startServer({ command: [NODE, ...NODE_ARGS, join(ROOT, 'server', 'main.ts')], env });
+  latchkeys.push(latchkey);
+  await latchkey.admin(['apis', 'create', '--identifier', RESOURCE, '--scope', SCOPE, '--ttl', '300']);
+  const client = await latchkey.admin(['clients', 'create', '--name', 'bench', '--grant', 'client_credentials', '--api', RESOURCE, '--scope', SCOPE]);
+  return { name, url: `${latchkey.issuer}/token`, authorization: basic(client.client_id, client.client_secret), pid: findServerPid(latchkey.issuer), rounds: [] };
 }
 process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
 process.once('SIGTERM', () => void cleanup().finally(() => process.exit(143)));
 
 async function main() {
-  latchkey = await startServer({ command: [NODE, ...NODE_ARGS, join(ROOT, 'server', 'main.ts')] });
-  await latchkey.admin(['apis', 'create', '--identifier', RESOURCE, '--scope', SCOPE, '--ttl', '300']);
-  const client = await latchkey.admin(['clients', 'create', '--name', 'bench', '--grant', 'client_credentials', '--api', RESOURCE, '--scope', SCOPE]);
-  await new Promise((resolve) => setTimeout(resolve, 1500)); // the server's admin cache notices the new rows
+  const latchkeyTargets = [await startLatchkey('latchkey')];
+  if (COMPARE_METRICS) latchkeyTargets.push(await startLatchkey('metrics off', { METRICS_PORT: 'off' }));
+  await new Promise((resolve) => setTimeout(resolve, 1500)); // the servers' admin caches notice the new rows
 
   const bareClient = { id: 'bench', secret: randomBytes(32).toString('base64url') };
   const { child, port } = await startBare(bareClient.id, bareClient.secret);
 
   const targets: Target[] = [
-    { name: 'latchkey', url: `${latchkey.issuer}/token`, authorization: basic(client.client_id, client.client_secret), pid: findServerPid(latchkey.issuer), rounds: [] },
+    latchkeyTargets[0],
     { name: 'oidc-provider', url: `http://localhost:${port}/token`, authorization: basic(bareClient.id, bareClient.secret), pid: child.pid, rounds: [] },
+    ...latchkeyTargets.slice(1),
   ];
   for (const target of targets) await verifyToken(target);
 
   console.log(`warm-up ${WARMUP}s each, then ${ROUNDS} rounds x ${DURATION}s, ${CONNECTIONS} connections`);
   for (const target of targets) await load(target, WARMUP);
   for (let round = 0; round < ROUNDS; round++) {
-    // A B, B A, A B, ...: neither server always runs right after the other's load.
+    // A B, B A, A B, ... (A B C, C B A, ...): no server always runs right after the same other's load.
     for (const target of round % 2 ? [...targets].reverse() : targets) {
       const measured = await load(target, DURATION);
       target.rounds.push(measured);
@@ -162,8 +172,13 @@ async function main() {
   if (typeof cpuN === 'number' && typeof cpuM === 'number') {
     console.log(`CPU per token: latchkey ${cpuN} us, oidc-provider ${cpuM} us (ratio ${(cpuM / cpuN).toFixed(2)})`);
   }
-  const [n, m] = rows.map((row) => row['median req/s']);
+  const [n, m, off] = rows.map((row) => row['median req/s']);
   console.log(`client_credentials ratio ${(n / m).toFixed(2)} (latchkey ${n}/s, oidc-provider ${m}/s)`);
+  if (off !== undefined) {
+    const cpuOff = rows[2]['CPU us/token'];
+    const cpu = typeof cpuN === 'number' && typeof cpuOff === 'number' ? `, CPU per token ${cpuN} us vs ${cpuOff} us (+${((cpuN / cpuOff - 1) * 100).toFixed(1)} %)` : '';
+    console.log(`metrics cost: latchkey ${n}/s with metrics, ${off}/s without (${((1 - n / off) * 100).toFixed(1)} % fewer)${cpu}`);
+  }
 }
 
 try {

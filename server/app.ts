@@ -18,6 +18,8 @@ import { accountRoutes } from './account/routes.ts';
 import type { AccountPageDependencies } from './account/context.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import type { InteractionDependencies } from './interactions/context.ts';
+import { httpMetrics, koaRouteMarker } from './metrics/http-metrics.ts';
+import type { LatchkeyMetrics } from './metrics/registry.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
 
 const SIMPLEWEBAUTHN_BROWSER = fileURLToPath(new URL('../node_modules/@simplewebauthn/browser/dist/bundle/', import.meta.url));
@@ -31,6 +33,8 @@ export interface AppDependencies extends Omit<InteractionDependencies, 'accounts
   cookieKeys: string[];
   /** /healthz/ready: the stores answer, keys loaded, migrations applied, not shutting down. */
   readiness: Readiness;
+  /** Request metrics (absent with METRICS_PORT=off). */
+  metrics?: LatchkeyMetrics;
 }
 
 export function createApp(deps: AppDependencies): Koa {
@@ -40,6 +44,7 @@ export function createApp(deps: AppDependencies): Koa {
   const app = new Koa({ proxy: deps.config.trustProxy, maxIpsCount: 1 });
   app.keys = deps.cookieKeys;
   app.on('error', logRequestFailure(deps.logger));
+  if (deps.metrics) app.use(koaRouteMarker());
   app.use(securityHeaders({ https: deps.config.https }));
   app.use(staticFiles());
   // @simplewebauthn/browser from node_modules: the pages load it from here, never from a CDN.
@@ -69,7 +74,9 @@ export function createApp(deps: AppDependencies): Koa {
 export function createRequestListener(deps: AppDependencies): (req: IncomingMessage, res: ServerResponse) => void {
   const app = createApp(deps).callback();
   const pin = issuerPin(deps.config);
+  const measure = deps.metrics ? httpMetrics(deps.metrics) : undefined;
   return (req, res) => {
+    measure?.(req, res);
     assignRequestId(req, res, deps.config.trustProxy);
     const refused = pin(req);
     if (refused) {

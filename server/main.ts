@@ -22,7 +22,12 @@ import { StoreCheck } from './health/store-check.ts';
 import { trackConnections } from './http/graceful-shutdown.ts';
 import { oneLine } from './errors.ts';
 import { VERSION } from './version.ts';
-import { ensureSigningKeys, loadSigningJwks, longestApiTokenTtl, nextKeyActivation } from './keys/key-store.ts';
+import { ensureSigningKeys, loadSigningJwks, longestApiTokenTtl, nextKeyActivation, signingSince } from './keys/key-store.ts';
+import { SecurityEvents } from './events/security-event.ts';
+import { createMetricsServer, listenMetrics } from './metrics/metrics-server.ts';
+import { LatchkeyMetrics } from './metrics/registry.ts';
+import { SecurityEventMetrics } from './metrics/security-event-metrics.ts';
+import { instrumentDatabase, instrumentRedis } from './metrics/store-metrics.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
 import { createMfaServices } from './mfa/index.ts';
 import { createSignInThrottle } from './throttle/sign-in-throttle.ts';
@@ -48,7 +53,10 @@ async function checkStores(config: Config, db: Database, redis: Redis | undefine
 async function start(config: Config, envFile: string | undefined) {
   const logger = pino({ level: config.logLevel });
   const keyring = buildKeyring(loadMasterKey(config), config);
-  const db = await openServerDatabase(config, (error) => logger.warn({ err: error }, 'a pooled Postgres connection failed; it will be replaced'));
+  // METRICS_PORT=off: no metric is kept and nothing is instrumented.
+  const metrics = config.metrics ? new LatchkeyMetrics() : undefined;
+  const opened = await openServerDatabase(config, (error) => logger.warn({ err: error }, 'a pooled Postgres connection failed; it will be replaced'));
+  const db = metrics ? instrumentDatabase(opened, metrics) : opened;
   // Until Redis first answered, its error is the start's one-line reason, not a line of its own.
   let checked = false;
   let redisError: Error | undefined;
@@ -56,11 +64,16 @@ async function start(config: Config, envFile: string | undefined) {
   const redis = config.redisUrl
     ? connectRedis(config.redisUrl, (error) => (checked ? reportOutage(error) : (redisError = error)))
     : undefined;
+  if (redis && metrics) instrumentRedis(redis, metrics);
   await checkStores(config, db, redis, () => redisError);
   checked = true;
   await migrate(db);
   await ensureSigningKeys(db, keyring.encryption);
   const adapterFactory = createAdapterFactory({ redis, keyPrefix: config.redisKeyPrefix });
+
+  // Security-relevant events go to every sink: the metrics count them.
+  const securityEvents = new SecurityEvents();
+  if (metrics) securityEvents.addSink(new SecurityEventMetrics(metrics));
 
   const accounts = createAccountService(db, config);
   await accounts.warmUp();
@@ -78,6 +91,7 @@ async function start(config: Config, envFile: string | undefined) {
     hasFactors: (accountId) => mfa.factors.hasFactors(accountId),
     secretHashKey: keyring.secretHash,
     logger,
+    metrics,
     loadClients: () => listClients(db),
     async loadJwks() {
       // Retired keys stay published until every token they signed has expired,
@@ -102,6 +116,13 @@ async function start(config: Config, envFile: string | undefined) {
   };
   await scheduleKeyActivation();
 
+  // The rotation-due metric: SIGNING_KEY_ROTATION_INTERVAL after the keys in use started signing.
+  let keysSignSince = await signingSince(db);
+  const readKeyAge = async () => { keysSignSince = await signingSince(db); };
+  if (metrics) {
+    metrics.sources.keyRotationDue = () => keysSignSince && keysSignSince.getTime() + config.signingKeyRotationInterval * 1000;
+  }
+
   const watcher = new GenerationWatcher(db, config.cacheRefreshMs);
   const clearCaches = () => {
     clients.clear();
@@ -114,12 +135,14 @@ async function start(config: Config, envFile: string | undefined) {
     clearCaches();
     host.refresh()
       .then(scheduleKeyActivation)
+      .then(readKeyAge)
       .catch((error) => logger.error({ err: error }, 'reloading clients and signing keys failed'))
       .finally(clearCaches);
   });
   watcher.on('error', (error) => logger.warn({ err: error }, 'checking for admin changes failed'));
   await watcher.start();
-  const keyTimer = setInterval(() => void host.refresh().catch((error) => logger.error({ err: error }, 'key refresh failed')), KEY_RECHECK_MS);
+  if (metrics) metrics.sources.adminCache = () => watcher.state;
+  const keyTimer = setInterval(() => void host.refresh().then(readKeyAge).catch((error) => logger.error({ err: error }, 'key refresh failed')), KEY_RECHECK_MS);
   keyTimer.unref();
 
   // Readiness: the schema version is read by the Postgres check itself (one query per probe).
@@ -140,6 +163,7 @@ async function start(config: Config, envFile: string | undefined) {
     { name: 'keys', failure: () => (host.started ? undefined : 'signing keys not loaded') },
     { name: 'migrations', failure: () => (schemaVersion < requiredVersion ? `database schema at ${schemaVersion}, this version needs ${requiredVersion}` : undefined) },
   ]);
+  if (metrics) metrics.sources.ready = async () => (await readiness()).ready;
 
   const listener = createRequestListener({
     config,
@@ -156,7 +180,11 @@ async function start(config: Config, envFile: string | undefined) {
     csrfKey: keyring.csrf,
     cookieKeys: keyring.cookies,
     readiness,
+    metrics,
   });
+  // Before the public listener: a metrics port already taken fails the start.
+  const metricsServer = metrics && createMetricsServer(metrics, (error) => logger.error({ err: error }, 'collecting metrics failed'));
+  const metricsPort = metricsServer && config.metrics ? await listenMetrics(metricsServer, config.metrics.port, config.metrics.host) : undefined;
   const http = createServer({
     requestTimeout: config.http.requestTimeoutMs,
     headersTimeout: config.http.requestTimeoutMs,
@@ -177,6 +205,7 @@ async function start(config: Config, envFile: string | undefined) {
     `  discovery   ${config.issuer}/.well-known/openid-configuration`,
     `  database    ${embedded ? 'embedded PGlite (no DATABASE_URL)' : 'Postgres (DATABASE_URL)'}`,
     `  sessions    ${redis ? 'Redis (REDIS_URL)' : 'in-process store, lost on restart (no REDIS_URL)'}`,
+    `  metrics     ${config.metrics ? `http://${config.metrics.host.includes(':') ? `[${config.metrics.host}]` : config.metrics.host}:${metricsPort}/metrics (Prometheus, not public)` : 'off (METRICS_PORT=off)'}`,
     ...(embedded ? [`  data folder ${config.dataDir}`] : []),
     ...(envFile ? [`  settings    ${envFile} (the environment wins over it)`] : []),
     `Next, in another terminal: npx latchkey apis create --identifier https://orders.internal --scope "orders:read orders:write"`,
@@ -200,6 +229,8 @@ async function start(config: Config, envFile: string | undefined) {
     // The stores get the last second (a quarter of a short timeout) to close.
     const { cut } = await connections!.drain(timeout - Math.min(1_000, timeout / 4));
     if (cut) logger.warn({ cut }, 'connections still open at SHUTDOWN_TIMEOUT were cut');
+    metricsServer?.closeAllConnections();
+    metricsServer?.close();
     await Promise.all([redis?.quit().catch(() => {}), db.close().catch(() => {})]);
     logger.info({ signal, ms: Date.now() - started }, 'stopped');
     process.exit(0);

@@ -1,6 +1,6 @@
 // `npm test`: finds out which services this machine has, runs every suite it
 // can with ava, and says which suites it skipped and why. A suite declares
-// what it needs in a first-lines comment: `// needs: postgres redis chromium`.
+// what it needs in a first-lines comment: `// needs: postgres redis chromium promtool`.
 // Under CI (CI=true) a missing service is a failure, never a skip.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { ensureTemplate, TEST_DATABASE_URL, TEST_REDIS_URL } from './helpers/ser
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const PROMTOOL = '/usr/bin/promtool';
 
 function reachable(url: string, defaultPort: number): Promise<string | undefined> {
   const { hostname, port } = new URL(url);
@@ -26,6 +27,7 @@ const missing: Record<string, string | undefined> = {
   postgres: await reachable(TEST_DATABASE_URL, 5432),
   redis: await reachable(TEST_REDIS_URL, 6379),
   chromium: existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (apt-get install -y chromium)`,
+  promtool: existsSync(PROMTOOL) ? undefined : `${PROMTOOL} not found (apt-get install -y prometheus)`,
 };
 
 function walk(dir: string): string[] {

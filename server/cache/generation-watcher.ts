@@ -9,6 +9,7 @@ export class GenerationWatcher extends EventEmitter<{ change: [generation: strin
   #intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
   #generation: string | undefined;
+  #checkedAt = 0;
 
   constructor(db: Queryable, intervalMs: number) {
     super();
@@ -35,12 +36,18 @@ export class GenerationWatcher extends EventEmitter<{ change: [generation: strin
     }
   }
 
+  /** The generation last read, and when (ms since epoch): the admin cache metrics. */
+  get state(): { generation: number; checkedAt: number } | undefined {
+    return this.#generation === undefined ? undefined : { generation: Number(this.#generation), checkedAt: this.#checkedAt };
+  }
+
   stop(): void {
     clearInterval(this.#timer);
   }
 
   async #read(): Promise<string> {
     const { rows } = await this.#db.query<{ generation: string }>('SELECT generation FROM cache_generation WHERE id = 1');
+    this.#checkedAt = Date.now();
     return String(rows[0]?.generation ?? '0');
   }
 }

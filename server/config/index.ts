@@ -44,6 +44,10 @@ export interface Config {
     requestTimeoutMs: number;
     keepAliveTimeoutMs: number;
   };
+  /** The metrics listener; undefined when METRICS_PORT=off (no instrumentation at all). */
+  metrics?: { port: number; host: string };
+  /** Seconds a signing key should sign before it is rotated (the rotation-due metric). */
+  signingKeyRotationInterval: number;
   mfa: {
     policy: 'optional' | 'required';
     /** Seconds a remembered device skips the second factor; 0 = the option is off. */
@@ -110,6 +114,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestTimeoutMs: r.REQUEST_TIMEOUT * 1000,
       keepAliveTimeoutMs: r.KEEP_ALIVE_TIMEOUT * 1000,
     },
+    metrics: r.METRICS_PORT === undefined ? undefined : { port: r.METRICS_PORT, host: r.METRICS_HOST },
+    signingKeyRotationInterval: r.SIGNING_KEY_ROTATION_INTERVAL,
     mfa: { policy: r.MFA_POLICY, trustedDeviceTtl: r.TRUSTED_DEVICE_TTL, reauthWindow: r.ACCOUNT_REAUTH_WINDOW },
     argon2: { memoryCost: r.ARGON2_MEMORY_KIB, timeCost: r.ARGON2_TIME_COST, parallelism: r.ARGON2_PARALLELISM },
   };

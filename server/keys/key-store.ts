@@ -110,6 +110,12 @@ export async function nextKeyActivation(db: Queryable): Promise<Date | undefined
   return rows[0]?.at ?? undefined;
 }
 
+/** When the signing keys in use started signing (the oldest of them), if any signs. */
+export async function signingSince(db: Queryable): Promise<Date | undefined> {
+  const { rows } = await db.query<{ at: Date | null }>(`SELECT min(activates_at) AS at FROM signing_keys WHERE ${SIGNING}`);
+  return rows[0]?.at ?? undefined;
+}
+
 /** Longest lifetime of any JWT we sign: how long a retired key must stay in JWKS. */
 export async function longestApiTokenTtl(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ ttl: number | null }>('SELECT max(access_token_ttl) AS ttl FROM apis');

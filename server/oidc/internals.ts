@@ -63,6 +63,16 @@ export function refusedStructuredToken(ctx: Koa.Context): RefusedStructuredToken
 export const sessionOfRequest = (provider: Provider, ctx: Koa.Context): Promise<Session> =>
   provider.Session.get(ctx as never);
 
+/**
+ * The path template of the oidc-provider route that answered (/token,
+ * /auth/:uid...), read after the provider's router ran: its router keeps it
+ * in `_matchedRoute`, as @koa/router does. Undefined when no route matched.
+ */
+export const providerRouteTemplate = (ctx: Koa.Context): string | undefined => {
+  const matched = (ctx as Koa.Context & { _matchedRoute?: unknown })._matchedRoute;
+  return typeof matched === 'string' ? matched : undefined;
+};
+
 /** When the interaction was created (the model's own `iat`, which interactionDetails does not document). */
 export const interactionIssuedAt = (details: object): number | undefined => {
   const { iat } = details as { iat?: unknown };

@@ -22,6 +22,8 @@ import { rfc6749ErrorCodes } from './error-codes.ts';
 import { jwtAccessTokenEndpoints, REVOKED_JWT_MODEL } from './jwt-access-tokens.ts';
 import { tokenPolicies, type TokenPolicies } from './token-policies.ts';
 import { useAtomicReplayDetection, useHashedClientSecrets } from './internals.ts';
+import { providerMetrics } from '../metrics/provider-metrics.ts';
+import type { LatchkeyMetrics } from '../metrics/registry.ts';
 
 export interface ProviderHostOptions extends OidcDependencies {
   secretHashKey: Buffer;
@@ -30,6 +32,8 @@ export interface ProviderHostOptions extends OidcDependencies {
   loadJwks: () => Promise<JWK[]>;
   /** Every registered client. */
   loadClients: () => Promise<Client[]>;
+  /** Counts token, introspection and revocation answers (absent with METRICS_PORT=off). */
+  metrics?: LatchkeyMetrics;
   /** How long a refresh may take before it is abandoned (default 30 s). */
   refreshDeadlineMs?: number;
 }
@@ -121,6 +125,8 @@ export class ProviderHost {
     // is logged with the request id, never to stderr, and answered with our
     // error page or JSON, never Koa's bare text 500. Outermost, so first.
     (provider as unknown as Koa).on('error', logRequestFailure(logger));
+    // Outermost middleware: it counts the answer every other one shaped.
+    if (this.#options.metrics) provider.use(providerMetrics(this.#options.metrics));
     provider.use(errorPages((ctx) => pageContext(config, ctx)));
     provider.use(nonceInlineScripts());
     provider.use(rfc6749ErrorCodes());

@@ -32,6 +32,8 @@ export interface RunningServer {
   pid: number;
   /** Settles when the process exits: its exit code, or the signal that ended it. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Where the metrics listener answers: http://127.0.0.1:<METRICS_PORT> (unless the caller's env turned it off). */
+  metricsOrigin: string;
   env: Record<string, string>;
   /** Everything the process printed so far. */
   output(): string;
@@ -144,6 +146,8 @@ export interface StartOptions {
 
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const port = await freePort();
+  // Servers run side by side: each gets its own metrics port, never the shared default.
+  const metricsPort = await freePort();
   const origin = `http://localhost:${port}`;
   const issuer = options.https ? `https://localhost:${port}` : origin;
   const owned = options.mode === 'embedded' || options.database ? undefined : await createTestDatabase();
@@ -153,6 +157,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     HOST: '127.0.0.1',
     ISSUER: issuer,
     LOG_LEVEL: 'warn',
+    METRICS_PORT: String(metricsPort),
     ...(database
       ? {
           NODE_ENV: 'production',
@@ -194,6 +199,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     port,
     pid: child.pid!,
     exited,
+    metricsOrigin: `http://127.0.0.1:${env.METRICS_PORT}`,
     env,
     output,
     cli,
@@ -216,7 +222,7 @@ export interface FailedStart {
 export async function runFailingStart(env: Record<string, string>, timeoutMs = 30_000): Promise<FailedStart> {
   const { DATABASE_URL: _d, REDIS_URL: _r, LATCHKEY_SECRET: _s, ...inherited } = process.env;
   const port = String(await freePort());
-  const defaults = { PORT: port, HOST: '127.0.0.1', ISSUER: `http://localhost:${port}`, LOG_LEVEL: 'warn' };
+  const defaults = { PORT: port, HOST: '127.0.0.1', ISSUER: `http://localhost:${port}`, LOG_LEVEL: 'warn', METRICS_PORT: '0' };
   const child = spawn(NODE, [join(ROOT, 'server', 'main.ts')], { cwd: ROOT, env: { ...inherited, ...defaults, ...env }, detached: true });
   let output = '';
   child.stdout!.on('data', (chunk) => { output += chunk; });

@@ -15,7 +15,7 @@ import Koa from 'koa';
 import Provider, { type ErrorOut } from 'oidc-provider';
 import { createAdapterFactory } from '../../server/adapters/index.ts';
 import {
-  interactionIssuedAt, PROVIDER_TEXT, refreshChainIssuedAt, refusedStructuredToken, sessionOfRequest, type RefusedStructuredToken,
+  interactionIssuedAt, PROVIDER_TEXT, providerRouteTemplate, refreshChainIssuedAt, refusedStructuredToken, sessionOfRequest, type RefusedStructuredToken,
 } from '../../server/oidc/internals.ts';
 
 const REDIRECT = 'https://rp.example/cb';
@@ -27,6 +27,7 @@ const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secr
 const rendered: ErrorOut[] = [];
 const refusals: (RefusedStructuredToken | undefined)[] = [];
 const refreshIssuedAt: (number | undefined)[] = [];
+const templates: (string | undefined)[] = [];
 const seen: { interactionIat?: number; sessionAccountId?: string } = {};
 let provider: Provider;
 let server: Server;
@@ -68,6 +69,7 @@ test.before(async () => {
   });
   provider.use(async (ctx, next) => {
     await next();
+    templates.push(providerRouteTemplate(ctx));
     if (ctx.path.startsWith('/token/')) refusals.push(refusedStructuredToken(ctx));
   });
   // Latchkey's own routes: a Koa app of their own, as in server/app.ts.
@@ -224,6 +226,19 @@ test.serial('a sign-in: the interaction\'s iat, the session on our own Koa conte
   t.is(refreshIssuedAt.length, 2);
   t.true(firstIat !== undefined && firstIat >= before);
   t.is(rotatedIat, firstIat, 'the rotated token carries the first token\'s iat');
+});
+
+test.serial('providerRouteTemplate is the path template of the oidc-provider route that answered', async (t) => {
+  templates.length = 0;
+  await tokenRequest({ grant_type: 'client_credentials' });
+  await fetch(`${origin}/token/introspection`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=x' });
+  await fetch(`${origin}/.well-known/openid-configuration`);
+  await signIn(new Map());
+  await fetch(`${origin}/no-such-route/123`);
+  t.deepEqual(templates.slice(0, 3), ['/token', '/token/introspection', '/.well-known/openid-configuration']);
+  t.true(templates.includes('/auth'));
+  t.true(templates.includes('/auth/:uid'), 'the resume route, with its uid as a parameter');
+  t.is(templates.at(-1), undefined, 'no route matched');
 });
 
 test.serial('only server/oidc/internals.ts imports oidc-provider/lib/...', (t) => {
