@@ -2,6 +2,7 @@
 // that these imports resolve from tools/lint/node_modules: typescript-eslint
 // needs TypeScript's JavaScript API (TypeScript 6.0, installed here), which
 // the project's own TypeScript 7 no longer has.
+import { fileURLToPath } from 'node:url';
 import js from '@eslint/js';
 import security from 'eslint-plugin-security';
 import globals from 'globals';
@@ -35,7 +36,7 @@ export default tseslint.config(
     // type-checked set mostly flags oidc-provider's and pg's own `any`s and
     // would triple the lint time.
     files: ['**/*.ts'],
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: process.cwd() } },
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: fileURLToPath(new URL('../..', import.meta.url)) } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
