@@ -148,7 +148,14 @@ async function start(config: Config, envFile: string | undefined) {
   // Readiness: the schema version is read by the Postgres check itself (one query per probe).
   const requiredVersion = readMigrations().length;
   let schemaVersion = requiredVersion;
-  let connections: ReturnType<typeof trackConnections> | undefined;
+  // The public server exists before its request listener: readiness reads whether it is draining.
+  const http = createServer({
+    requestTimeout: config.http.requestTimeoutMs,
+    headersTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
+  });
+  const connections = trackConnections(http);
   const readiness = createReadiness([
     new StoreCheck('postgres', async () => {
       const { rows } = await db.query<{ version: number }>('SELECT coalesce(max(version), 0)::int AS version FROM schema_migrations');
@@ -159,7 +166,7 @@ async function start(config: Config, envFile: string | undefined) {
       if (reply !== 'PONG') throw new Error(`answered PING with ${reply}`);
     })] : []),
   ], [
-    { name: 'shutdown', failure: () => (connections?.draining ? 'shutting down' : undefined) },
+    { name: 'shutdown', failure: () => (connections.draining ? 'shutting down' : undefined) },
     { name: 'keys', failure: () => (host.started ? undefined : 'signing keys not loaded') },
     { name: 'migrations', failure: () => (schemaVersion < requiredVersion ? `database schema at ${schemaVersion}, this version needs ${requiredVersion}` : undefined) },
   ]);
@@ -185,13 +192,7 @@ async function start(config: Config, envFile: string | undefined) {
   // Before the public listener: a metrics port already taken fails the start.
   const metricsServer = metrics && createMetricsServer(metrics, (error) => logger.error({ err: error }, 'collecting metrics failed'));
   const metricsPort = metricsServer && config.metrics ? await listenMetrics(metricsServer, config.metrics.port, config.metrics.host) : undefined;
-  const http = createServer({
-    requestTimeout: config.http.requestTimeoutMs,
-    headersTimeout: config.http.requestTimeoutMs,
-    keepAliveTimeout: config.http.keepAliveTimeoutMs,
-    connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
-  }, listener);
-  connections = trackConnections(http);
+  http.on('request', listener);
   const server: Server = await new Promise((resolve, reject) => {
     const listening = http.listen(config.port, config.host, () => resolve(listening));
     listening.once('error', reject);
@@ -222,12 +223,12 @@ async function start(config: Config, envFile: string | undefined) {
       logger.warn({ signal }, 'closing the stores did not finish within SHUTDOWN_TIMEOUT; exiting');
       process.exit(0);
     }, timeout);
-    logger.info({ signal, connections: connections!.connections }, 'shutting down: not ready, listener closed, finishing open requests');
+    logger.info({ signal, connections: connections.connections }, 'shutting down: not ready, listener closed, finishing open requests');
     watcher.stop();
     clearInterval(keyTimer);
     clearTimeout(activationTimer);
     // The stores get the last second (a quarter of a short timeout) to close.
-    const { cut } = await connections!.drain(timeout - Math.min(1_000, timeout / 4));
+    const { cut } = await connections.drain(timeout - Math.min(1_000, timeout / 4));
     if (cut) logger.warn({ cut }, 'connections still open at SHUTDOWN_TIMEOUT were cut');
     metricsServer?.closeAllConnections();
     metricsServer?.close();

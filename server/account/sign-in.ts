@@ -11,6 +11,7 @@ import { t } from '../../views/strings.ts';
 import type { AccountPageDependencies } from './context.ts';
 
 const STATE_COOKIE = 'latchkey_account_state';
+// eslint-disable-next-line security/detect-unsafe-regex -- each repetition starts with '/', which [a-z-] cannot match: linear
 const SAFE_NEXT = /^\/account(\/[a-z-]+)*$/;
 
 export const safeNext = (next: unknown): string => (typeof next === 'string' && SAFE_NEXT.test(next) ? next : '/account');

@@ -1,6 +1,7 @@
 // Environment -> one typed, frozen Config, validated once at start.
 import { resolve } from 'node:path';
 import { LOOPBACK_HOSTS } from '../protocol/constants.ts';
+import { readSecretFiles, fileVariable } from './secret-files.ts';
 import { defaultFor, SETTINGS, type Setting } from './settings.ts';
 
 type Settings = typeof SETTINGS;
@@ -63,9 +64,9 @@ export class ConfigError extends Error {
 }
 
 /** Parses and validates the environment. Throws ConfigError listing every bad value. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config {
   const raw: Record<string, unknown> = {};
-  const problems: string[] = [];
+  const { env, fromFile, problems } = readSecretFiles(processEnv, SETTINGS);
   for (const setting of SETTINGS as readonly Setting[]) {
     const value = env[setting.name] === '' ? undefined : env[setting.name];
     const input = value ?? defaultFor(setting, env.NODE_ENV);
@@ -73,7 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const result = setting.schema.safeParse(input);
     if (result.success) raw[setting.name] = result.data;
     else {
-      const got = setting.secret ? 'value hidden' : `got "${input}"`;
+      const got = !setting.secret ? `got "${input}"` : fromFile.has(setting.name) ? `value hidden, read from ${fileVariable(setting.name)}` : 'value hidden';
       problems.push(`${setting.name} ${result.error.issues[0]?.message ?? 'is invalid'} (${got})`);
     }
   }

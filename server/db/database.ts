@@ -3,6 +3,7 @@
 import pg from 'pg';
 
 export interface Queryable {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg's own default row type
   query<R extends pg.QueryResultRow = any>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 

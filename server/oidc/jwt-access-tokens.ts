@@ -100,7 +100,7 @@ export function jwtAccessTokenEndpoints({ issuer, jwks, revoked, grants, policie
 
     if (oidc.route === 'revocation') {
       // RFC 7009 §2.2: an invalid or unknown token is not an error.
-      let allowed = false;
+      let allowed: boolean;
       try {
         allowed = Boolean(claims && owner && (await policies.revocationAllowed(oidc as never, caller, owner)));
       } catch (error) {

@@ -87,7 +87,7 @@ export async function completeSignIn(browser: ScriptedBrowser, step: Step, user:
       step = await submitPassword(browser, step, user.email, user.password);
     } else if (isSecondFactorStep(step)) {
       if (user.totp) step = await submitTotp(browser, step, await user.totp.freshCode(), options);
-      else if (user.key && hasWebauthnOptions(step.html)) step = await submitKeyAsSecondFactor(browser, step, await user.key.authenticate(webauthnOptions(step.html)), options);
+      else if (user.key && hasWebauthnOptions(step.html)) step = await submitKeyAsSecondFactor(browser, step, user.key.authenticate(webauthnOptions(step.html)), options);
       else throw new Error(`the second-factor step came up for ${user.email}, who has no factor the tests know of`);
     } else if (isConsentStep(step)) {
       step = await approveConsent(browser, step);
@@ -207,7 +207,7 @@ export async function enrolSecurityKey(
 ): Promise<{ recoveryCodes: string[]; after: Step }> {
   for (let round = 0; round < 3; round++) {
     const page = await openAccountPage(browser, user, '/account/security-keys');
-    const registration = await authenticator.register(webauthnOptions(page.html), { userVerified: options.userVerified ?? true, backedUp: options.backedUp ?? false });
+    const registration = authenticator.register(webauthnOptions(page.html), { userVerified: options.userVerified ?? true, backedUp: options.backedUp ?? false });
     const { action, fields } = formOf(page, /\/account\/security-keys$/, 'security key enrolment');
     const after = await browser.follow(action, {
       method: 'POST', form: { ...fields, name: options.name ?? 'Test key', webauthn_response: JSON.stringify(registration) },

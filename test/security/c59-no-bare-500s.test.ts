@@ -97,7 +97,7 @@ const describeRequest = (index: number, request: Mutated, answer: string) =>
   `#${index} ${request.method} ${request.target.slice(0, 160)} [${request.mutations.join('; ')}] -> ${answer}`;
 
 /** Lines the server printed that are not pino JSON (a stack on stderr, say), after the start-up banner. */
-const strayLines = (output: string) => output.split('\n').filter((line) => line.trim() && !line.startsWith('{') && !/^(Latchkey is running|  \w|Next, in another terminal)/.test(line));
+const strayLines = (output: string) => output.split('\n').filter((line) => line.trim() && !line.startsWith('{') && !/^(Latchkey is running| {2}\w|Next, in another terminal)/.test(line));
 
 test(`C59: ${REQUESTS} mutated valid requests to every route: no 5xx, no hang, nothing on stderr`, async (t) => {
   t.timeout(600_000);

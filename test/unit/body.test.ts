@@ -10,7 +10,8 @@ async function serve(limit?: number): Promise<{ url: string; port: number; serve
   app.use((ctx) => {
     ctx.body = ctx.request.body ? { ...ctx.request.body } : 'not parsed';
   });
-  const server = createServer(app.callback());
+  const handle = app.callback();
+  const server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return { url: `http://127.0.0.1:${port}`, port, server };

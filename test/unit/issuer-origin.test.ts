@@ -51,6 +51,6 @@ test('absolute-form targets: the issuer\'s become paths, others are refused; hea
   t.is(own.url, '/token?x=1');
   t.is(pin(request('http://evil.example/token', { host: 'id.example.com', 'x-forwarded-proto': 'https' }))?.status, 421);
   t.is(pin(request('*', { host: 'id.example.com', 'x-forwarded-proto': 'https' }))?.status, 400);
-  for (const url of ['/healthz', '/healthz/ready', '/healthz?verbose=1']) t.is(pin(request(url, { host: '10.0.0.7:3000' })), undefined, url);
+  for (const url of ['/healthz', '/healthz/ready', '/healthz/live', '/healthz?verbose=1']) t.is(pin(request(url, { host: '10.0.0.7:3000' })), undefined, url);
   t.is(pin(request('/healthzz', { host: '10.0.0.7:3000' }))?.status, 421);
 });

@@ -93,7 +93,7 @@ test.before(async () => {
   });
   const ownCallback = own.callback();
   const providerCallback = provider.callback();
-  server = createServer((req, res) => (/^\/(interaction|account)\//.test(req.url!) ? ownCallback(req, res) : providerCallback(req, res)));
+  server = createServer((req, res) => void (/^\/(interaction|account)\//.test(req.url!) ? ownCallback(req, res) : providerCallback(req, res)));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });

@@ -24,6 +24,7 @@ export interface CommandResult {
   text: string;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander's option bag: each command reads its own typed options
 export type Options = Record<string, any>;
 export type Action = (ctx: CliContext, args: string[], options: Options) => Promise<CommandResult>;
 export interface RunSettings {
@@ -31,7 +32,7 @@ export interface RunSettings {
   migrate?: boolean;
 }
 /** Wraps an Action into a commander action handler (supplied by main.ts). */
-export type Runner = (action: Action, settings?: RunSettings) => (...args: any[]) => Promise<void>;
+export type Runner = (action: Action, settings?: RunSettings) => (...args: unknown[]) => Promise<void>;
 
 /** A subcommand with the --json flag every command takes. */
 export const subcommand = (group: Command, nameAndArgs: string, description: string): Command =>
