@@ -129,8 +129,10 @@ async function start(config: Config, envFile: string | undefined) {
     apis.clear();
   };
   watcher.on('change', () => {
-    // Caches first: secrets, grants and APIs are read from them, so a change
-    // (a revoked secret, a deleted client) applies at once; again after the
+    // A registered client's secrets, grants and settings are in its
+    // metadata in the Provider: the rebuild applies a change to them. The
+    // caches (APIs, and clients created since the Provider was built) are
+    // dropped first, so a change to them applies at once, and again after the
     // rebuild, so nothing read in between outlives it.
     clearCaches();
     host.refresh()
@@ -179,7 +181,6 @@ async function start(config: Config, envFile: string | undefined) {
     provider: () => host.provider,
     passwords: accounts,
     accounts,
-    clients,
     mfa,
     throttle,
     progress: createSignInProgressStore(adapterFactory('SignInProgress'), keyring.encryption, config.ttl.interaction),

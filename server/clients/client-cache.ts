@@ -1,4 +1,5 @@
-// Clients as the token path sees them: cached, dropped on any admin change.
+// Clients created since the Provider was built, as its Client adapter finds
+// them (client-adapter.ts): cached, dropped on any admin change.
 import { LookupCache } from '../cache/lookup-cache.ts';
 import type { Queryable } from '../db/database.ts';
 import { findClientById } from './client-queries.ts';

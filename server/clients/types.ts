@@ -61,7 +61,7 @@ export interface NewClient {
 export type ClientChanges = Partial<Pick<Client,
   'name' | 'redirectUris' | 'postLogoutRedirectUris' | 'firstParty' | 'requireMfa' | 'trustedDevices'>>;
 
-/** What the token path needs (a cached implementation sits in front of the table). */
+/** How the Client adapter finds a client the Provider was not built with (a cache sits in front of the table). */
 export interface ClientLookup {
   findById(clientId: string): Promise<Client | undefined>;
 }

@@ -40,6 +40,10 @@ function keyObject(key: Buffer): KeyObject {
   return object;
 }
 
+/** Is this what hashSecret returns (a hash, not a secret stored by mistake)? */
+export const isSecretHash = (value: unknown): value is string =>
+  typeof value === 'string' && /^hmac-sha256\$[A-Za-z0-9_-]{43}$/.test(value);
+
 export function verifySecret(key: Buffer, secret: string, stored: string): boolean {
   return safeEqual(hashSecret(key, secret), stored);
 }

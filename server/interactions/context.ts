@@ -5,7 +5,6 @@ import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Account, AccountLookup, PasswordAuthenticator } from '../accounts/types.ts';
-import type { ClientLookup } from '../clients/types.ts';
 import type { Config } from '../config/index.ts';
 import type { MfaServices } from '../mfa/index.ts';
 import type { SignInProgressStore } from '../progress/sign-in-progress.ts';
@@ -20,7 +19,6 @@ export interface InteractionDependencies {
   provider: () => Provider;
   passwords: PasswordAuthenticator;
   accounts: AccountLookup & { findByEmail(email: string): Promise<Account | undefined> };
-  clients: ClientLookup;
   mfa: MfaServices;
   throttle: SignInThrottle;
   progress: SignInProgressStore;

@@ -41,7 +41,7 @@ export async function loadFlow(deps: InteractionDependencies, ctx: Koa.Context):
   const details = await deps.provider().interactionDetails(ctx.req, ctx.res);
   // The cookie must belong to the interaction in the URL.
   if (details.uid !== ctx.params.uid) throw new errors.SessionNotFound('interaction mismatch');
-  const client = await signInClientSettings(deps.clients, String(details.params.client_id));
+  const client = await signInClientSettings(deps.provider().Client, String(details.params.client_id));
   const stored = await deps.progress.get(details.uid);
   const candidateId = stored?.accountId ?? details.session?.accountId;
   const candidate = candidateId ? await deps.accounts.findById(candidateId) : undefined;

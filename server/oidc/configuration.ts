@@ -14,7 +14,8 @@ import { CLAIMS, createFindAccount } from './find-account.ts';
 import { assertClaimsParameter } from './claims-parameter.ts';
 import { buildInteractionPolicy } from './interaction-policy.ts';
 import { ACR_VALUES } from '../mfa/policy.ts';
-import { signInClientSettings } from './account-client.ts';
+import { clientSettingsOf } from './account-client.ts';
+import { EXTRA_CLIENT_PROPERTIES, validateLatchkeyMetadata } from './client-metadata.ts';
 import { providerPages } from './pages.ts';
 import { resourceIndicators } from './resources.ts';
 import { createClientAdapter } from './client-adapter.ts';
@@ -47,6 +48,10 @@ export function buildConfiguration(deps: OidcDependencies, jwks: JWK[], clients:
     // Registered clients are static clients (see provider-host.ts); the
     // Client adapter answers for ones created since this Provider was built.
     clients,
+    // Latchkey's own fields of a client (APIs, first party, MFA settings,
+    // previous secret hash) ride in its metadata, so the request path reads
+    // them from ctx.oidc.client (client-metadata.ts latchkeyFieldsOf).
+    extraClientMetadata: { properties: EXTRA_CLIENT_PROPERTIES, validator: validateLatchkeyMetadata },
     adapter: ((name: string) => (name === 'Client' ? clientAdapter : consumeOnce(deps.adapterFactory(name)))) as unknown as AdapterFactory,
     jwks: { keys: jwks as ProviderJWK[] },
     findAccount: createFindAccount(deps.accounts),
@@ -83,7 +88,7 @@ export function buildConfiguration(deps: OidcDependencies, jwks: JWK[], clients:
       policy: buildInteractionPolicy(config.ttl.sessionAbsolute, {
         policy: config.mfa.policy,
         hasFactors: deps.hasFactors,
-        clientSettings: (clientId) => signInClientSettings(deps.clients, clientId),
+        clientSettings: clientSettingsOf,
       }),
     },
     features: {
@@ -91,7 +96,7 @@ export function buildConfiguration(deps: OidcDependencies, jwks: JWK[], clients:
       clientCredentials: { enabled: true },
       introspection: { enabled: true, allowedPolicy: policies.introspectionAllowed },
       revocation: { enabled: true, allowedPolicy: policies.revocationAllowed },
-      resourceIndicators: resourceIndicators(deps.apis, deps.clients),
+      resourceIndicators: resourceIndicators(deps.apis),
       rpInitiatedLogout: { enabled: true, logoutSource: pages.logoutSource, postLogoutSuccessSource: pages.postLogoutSuccessSource },
       // The claims parameter (OIDC Core 5.5): single claims beyond the scopes
       // (the user consents to them like to scopes), and acr requests; one for

@@ -10,7 +10,7 @@
 // And one change to oidc-provider's own checks: an essential acr (claims
 // parameter) that a sign-in just made in this request did not reach fails the
 // request instead of asking for yet another sign-in.
-import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors, interactionPolicy, type Client, type KoaContextWithOIDC } from 'oidc-provider';
 import { outlivedSession } from '../accounts/session-lifetime.ts';
 import type { Account } from '../accounts/types.ts';
 import { satisfiesMfa, secondFactorRequired } from '../mfa/policy.ts';
@@ -20,7 +20,8 @@ const { base, Check } = interactionPolicy;
 export interface MfaPolicyInputs {
   policy: 'optional' | 'required';
   hasFactors(accountId: string): Promise<boolean>;
-  clientSettings(clientId: string): Promise<{ requireMfa: boolean; trustedDevices: boolean }>;
+  /** The client's MFA settings, read from the oidc-provider client of the request (ctx.oidc.client). */
+  clientSettings(client: Client): { requireMfa: boolean; trustedDevices: boolean } | Promise<{ requireMfa: boolean; trustedDevices: boolean }>;
 }
 
 /** findAccount's result carries the account record (find-account.ts). */
@@ -46,7 +47,7 @@ export function buildInteractionPolicy(sessionAbsoluteSeconds: number, mfa: MfaP
       const { session, client } = ctx.oidc;
       const account = accountOf(ctx);
       if (!session?.accountId || !account || !client) return Check.NO_NEED_TO_PROMPT;
-      const clientSettings = await mfa.clientSettings(client.clientId);
+      const clientSettings = await mfa.clientSettings(client);
       const required = secondFactorRequired({
         policy: mfa.policy,
         account: { requireMfa: account.requireMfa, hasFactors: await mfa.hasFactors(account.id) },

@@ -14,8 +14,8 @@ import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { Client, KoaContextWithOIDC, RefreshToken, Session } from 'oidc-provider';
 import type { Adapter } from '../adapters/index.ts';
-import type { ClientLookup } from '../clients/types.ts';
 import { verifySecret } from '../crypto/secrets.ts';
+import { latchkeyFieldsOf } from './client-metadata.ts';
 
 /** oidc-provider's error_description texts that Latchkey matches or repeats (where each is thrown). */
 export const PROVIDER_TEXT = Object.freeze({
@@ -83,21 +83,21 @@ export const interactionIssuedAt = (details: object): number | undefined => {
 export const refreshChainIssuedAt = (token: RefreshToken): number | undefined =>
   (token as unknown as { iiat?: number }).iiat ?? token.iat;
 
-export function useHashedClientSecrets(provider: Provider, clients: ClientLookup, hashKey: Buffer): void {
+export function useHashedClientSecrets(provider: Provider, hashKey: Buffer): void {
   // Client secrets are stored as keyed hashes, so the check of a presented
   // secret replaces this method (oidc-provider awaits it in lib/shared/client_auth.js).
   const prototype = provider.Client.prototype as unknown as { compareClientSecret: (actual: string) => Promise<boolean> };
   prototype.compareClientSecret = async function compareClientSecret(this: Client, actual: string) {
-    // The cached record, not this (static) metadata, is the truth for secrets:
-    // it is what every other check reads too, so a rotation takes effect for
-    // all of them at once.
-    const client = await clients.findById(this.clientId);
-    if (!client?.secretHash) return false;
+    // The hashes are in this client's metadata, like every field the other
+    // checks read, so a rotation takes effect for all of them at once (when
+    // the Provider is rebuilt with the new metadata).
+    const client = latchkeyFieldsOf(this);
+    if (!client.secretHash) return false;
     const current = verifySecret(hashKey, actual, client.secretHash);
     // After rotate-secret the previous secret works until its grace period ends.
     const previous = client.previousSecretHash !== null
       && client.previousSecretExpiresAt !== null
-      && client.previousSecretExpiresAt.getTime() > Date.now()
+      && client.previousSecretExpiresAt * 1000 > Date.now()
       && verifySecret(hashKey, actual, client.previousSecretHash);
     return current || previous;
   };

@@ -3,10 +3,11 @@
 // Provider and swaps it in; all state lives in the adapters, so requests
 // carry on seamlessly. Clients are oidc-provider static clients: a lookup on
 // the token path is a Map get (through an adapter, oidc-provider hashes the
-// client's metadata on every request).
+// client's metadata on every request), and their metadata carries Latchkey's
+// own fields (client-metadata.ts), so no other lookup follows.
 import { createHash } from 'node:crypto';
 import type Koa from 'koa';
-import Provider from 'oidc-provider';
+import Provider, { type ClientMetadata } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Logger } from 'pino';
 import type { Client } from '../clients/types.ts';
@@ -17,6 +18,7 @@ import { errorPages } from '../http/error-pages.ts';
 import { pageContext } from '../http/page-context.ts';
 import { nonceInlineScripts } from '../http/nonce-inline-scripts.ts';
 import { logRequestFailure } from '../http/request-id.ts';
+import { oneLine } from '../errors.ts';
 import { attachAuditLog } from './audit-log.ts';
 import { rfc6749ErrorCodes } from './error-codes.ts';
 import { jwtAccessTokenEndpoints, REVOKED_JWT_MODEL } from './jwt-access-tokens.ts';
@@ -57,6 +59,25 @@ function withDeadline<T>(work: (signal: AbortSignal) => Promise<T>, ms: number, 
     }, ms);
   });
   return Promise.race([work(controller.signal), deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * oidc-provider builds a static client (and validates its metadata, Latchkey's
+ * fields included) on its first request. Building each now reports a
+ * malformed one when the clients are loaded, naming it, rather than only as
+ * a server error of its requests; it does not hold up the other clients or a
+ * key rotation. Returns what was wrong with each client that failed.
+ */
+async function buildClients(provider: Provider, metadata: ClientMetadata[]): Promise<{ client_id: string; reason: string }[]> {
+  const failures = await Promise.all(metadata.map(async ({ client_id }) => {
+    try {
+      await provider.Client.find(client_id);
+      return undefined;
+    } catch (error) {
+      return { client_id, reason: (error as { error_description?: string }).error_description ?? oneLine(error) };
+    }
+  }));
+  return failures.filter((failure) => failure !== undefined);
 }
 
 const fingerprint = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('base64url');
@@ -107,8 +128,7 @@ export class ProviderHost {
 
   async #refresh(abandoned: AbortSignal): Promise<boolean> {
     const [jwks, clients] = await Promise.all([this.#options.loadJwks(), this.#options.loadClients()]);
-    // Past its deadline a later refresh may already have swapped in newer keys
-    // and clients. Nothing below awaits, so the check holds until the swap.
+    // Abandoned at its deadline: change nothing (checked again before the swap).
     abandoned.throwIfAborted();
     if (jwks.length === 0) throw new Error('no signing keys');
     const metadata = [...clients.map(toClientMetadata), accountClientMetadata(this.#options.config.issuer)];
@@ -118,7 +138,7 @@ export class ProviderHost {
     const keysChanged = this.#provider !== undefined && fingerprint(jwks.map((k) => k.kid)) !== this.#kids;
     const provider = new Provider(config.issuer, buildConfiguration(this.#options, jwks, metadata, this.#policies));
     provider.proxy = config.trustProxy;
-    useHashedClientSecrets(provider, this.#options.clients, this.#options.secretHashKey);
+    useHashedClientSecrets(provider, this.#options.secretHashKey);
     useAtomicReplayDetection(provider, this.#options.adapterFactory('ReplayDetection'));
     attachAuditLog(provider, logger);
     // Whatever escapes oidc-provider's own error handling (an exception in it)
@@ -137,6 +157,10 @@ export class ProviderHost {
       grants: this.#options.adapterFactory('Grant'),
       policies: this.#policies,
     }));
+    const invalid = await buildClients(provider, metadata);
+    // A later refresh may have swapped in newer keys and clients meanwhile.
+    abandoned.throwIfAborted();
+    for (const failure of invalid) logger.error(failure, 'a client\'s metadata is invalid; its requests will fail');
     this.#provider = provider;
     this.#callback = provider.callback();
     if (keysChanged) logger.info({ kids: jwks.map((k) => k.kid) }, 'signing keys changed; provider reloaded');

@@ -4,12 +4,12 @@
 import { errors } from 'oidc-provider';
 import type { Client, KoaContextWithOIDC } from 'oidc-provider';
 import type { ApiLookup } from '../apis/types.ts';
-import type { ClientLookup } from '../clients/types.ts';
 import { DEFAULT_SIGNING_ALG } from '../protocol/constants.ts';
+import { latchkeyFieldsOf } from './client-metadata.ts';
 
 const isClientCredentials = (ctx: KoaContextWithOIDC) => ctx.oidc.params?.grant_type === 'client_credentials';
 
-export function resourceIndicators(apis: ApiLookup, clients: ClientLookup) {
+export function resourceIndicators(apis: ApiLookup) {
   return {
     enabled: true,
     // A machine client with exactly one API gets it without asking; one with
@@ -18,10 +18,9 @@ export function resourceIndicators(apis: ApiLookup, clients: ClientLookup) {
     async defaultResource(ctx: KoaContextWithOIDC, client: Client, oneOf?: readonly string[]) {
       if (oneOf) return oneOf;
       if (!isClientCredentials(ctx)) return undefined;
-      const record = await clients.findById(client.clientId);
-      if (!record) throw new errors.InvalidClient('client not found'); // deleted a moment ago
-      if (record.apis.length === 1) return record.apis[0].apiIdentifier;
-      throw new errors.InvalidTarget(record.apis.length
+      const granted = latchkeyFieldsOf(client).apis;
+      if (granted.length === 1) return granted[0].apiIdentifier;
+      throw new errors.InvalidTarget(granted.length
         ? 'this client may obtain tokens for several APIs: name one with the resource parameter'
         : 'this client may not obtain tokens for any API');
     },
@@ -30,9 +29,7 @@ export function resourceIndicators(apis: ApiLookup, clients: ClientLookup) {
     async getResourceServerInfo(ctx: KoaContextWithOIDC, resourceIndicator: string, client: Client) {
       const api = await apis.findByIdentifier(resourceIndicator);
       if (!api) throw new errors.InvalidTarget('unknown resource');
-      const record = await clients.findById(client.clientId);
-      if (!record) throw new errors.InvalidClient('client not found'); // deleted a moment ago
-      const allowed = record.apis.find((grant) => grant.apiIdentifier === api.identifier);
+      const allowed = latchkeyFieldsOf(client).apis.find((grant) => grant.apiIdentifier === api.identifier);
       if (!allowed) throw new errors.InvalidTarget('this client may not obtain tokens for this resource');
       // oidc-provider would silently drop scopes the API does not grant this
       // client; a machine asking for more than it was granted gets invalid_scope.

@@ -177,3 +177,23 @@ test('clients delete: the client can no longer obtain tokens', async (t) => {
   });
   t.is(code, 'invalid_client');
 });
+
+test('apis delete: a client that lost its only grant is told it may obtain tokens for no API', async (t) => {
+  // Its grants are in the client's metadata in the Provider: the rebuild
+  // after the change carries the loss (the deleted API alone would answer "unknown resource").
+  const stock = 'https://stock.internal';
+  await server.admin(['apis', 'create', '--identifier', stock, '--scope', 'stock:read']);
+  const created = await server.admin<Created>(['clients', 'create', '--name', 'stock machine', '--grant', 'client_credentials', '--api', stock, '--scope', 'stock:read']);
+  const config = await discover(server, created.client_id, client.ClientSecretBasic(created.client_secret));
+  t.is((await client.clientCredentialsGrant(config, { scope: 'stock:read' })).expires_in, 300); // works before
+  await server.admin(['apis', 'delete', stock]);
+  const refusal = await eventually('lost grant applied', async () => {
+    try {
+      await client.clientCredentialsGrant(config, { scope: 'stock:read' });
+    } catch (caught) {
+      if (caught instanceof client.ResponseBodyError && caught.error_description === 'this client may not obtain tokens for any API') return caught;
+    }
+    return undefined;
+  });
+  t.is(refusal.error, 'invalid_target');
+});

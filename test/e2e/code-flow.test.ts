@@ -8,7 +8,7 @@ import * as client from 'openid-client';
 import { parseForm, ScriptedBrowser, signIn } from '../helpers/browser.ts';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import {
-  authorizationRequest, createCodeClient, createUser, discover, now, oauthError, REDIRECT_URI, type TestUser,
+  authorizationRequest, createCodeClient, createUser, discover, eventually, now, oauthError, REDIRECT_URI, type TestUser,
 } from './support.ts';
 
 const API = 'https://orders.internal';
@@ -130,6 +130,19 @@ test('first-party client: consent is skipped', async (t) => {
   t.is(userinfo.email, user.email);
   t.is(userinfo.email_verified, false);
   t.false('name' in userinfo, 'profile was not requested');
+});
+
+test('clients update --no-first-party on the running server: consent is asked from then on', async (t) => {
+  const user = await createUser(server, 'turned');
+  const { clientId, config } = await codeClient('Turned third-party app', ['--first-party']);
+  const signInOnce = async () => passwordStep(new ScriptedBrowser(server.issuer), (await authorizationRequest(config, { scope: 'openid' })).url, user);
+  t.truthy((await signInOnce()).location, 'first-party: straight back to the client');
+  await server.admin(['clients', 'update', clientId, '--no-first-party']);
+  const consent = await eventually('consent asked', async () => {
+    const page = await signInOnce();
+    return page.location === undefined && /\/consent"/.test(page.html) ? page : undefined;
+  });
+  t.regex(consent.html, /Turned third-party app/);
 });
 
 test('resource=<api>: the user access token is a JWT for the API', async (t) => {
