@@ -6,6 +6,7 @@ import type { Queryable } from '../db/database.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { canonicalEmail } from './email.ts';
 import type { Account } from './types.ts';
+import { fieldsOf, found } from '../db/rows.ts';
 import { isStorableText, isUuid } from '../db/text.ts';
 
 /** An account with its password hash: for the password logic only, never printed. */
@@ -35,20 +36,7 @@ interface AccountRow {
 
 const COLUMNS = 'id, email, email_verified, name, password_hash, disabled, require_mfa, sessions_revoked_at, created_at, updated_at';
 
-function toRecord(row: AccountRow): AccountRecord {
-  return {
-    id: row.id,
-    email: row.email,
-    emailVerified: row.email_verified,
-    name: row.name,
-    disabled: row.disabled,
-    requireMfa: row.require_mfa,
-    sessionsRevokedAt: row.sessions_revoked_at,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    passwordHash: row.password_hash,
-  };
-}
+const toRecord = (row: AccountRow): AccountRecord => fieldsOf(row);
 
 /** Drops the hash so it cannot travel further by accident. */
 export function toAccount({ passwordHash: _hash, ...account }: AccountRecord): Account {
@@ -90,16 +78,14 @@ export async function listAccounts(db: Queryable): Promise<Account[]> {
 export async function setDisabled(db: Queryable, id: string, disabled: boolean): Promise<Account> {
   const { rows } = await db.query<AccountRow>(
     `UPDATE accounts SET disabled = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [id, disabled]);
-  if (!rows[0]) throw new NotFoundError(`unknown account ${id}`);
-  return toAccount(toRecord(rows[0]));
+  return toAccount(toRecord(found(rows[0], `account ${id}`)));
 }
 
 /** Marks (or unmarks) the account as having to sign in with a second factor. */
 export async function setRequireMfa(db: Queryable, id: string, requireMfa: boolean): Promise<Account> {
   const { rows } = await db.query<AccountRow>(
     `UPDATE accounts SET require_mfa = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [id, requireMfa]);
-  if (!rows[0]) throw new NotFoundError(`unknown account ${id}`);
-  return toAccount(toRecord(rows[0]));
+  return toAccount(toRecord(found(rows[0], `account ${id}`)));
 }
 
 export async function setPasswordHash(db: Queryable, id: string, passwordHash: string): Promise<void> {

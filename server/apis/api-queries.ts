@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/database.ts';
 import { ConflictError } from '../errors.ts';
 import type { Api, NewApi } from './types.ts';
+import { fieldsOf } from '../db/rows.ts';
 import { isStorableText, isUuid } from '../db/text.ts';
 
 interface ApiRow {
@@ -16,16 +17,7 @@ interface ApiRow {
 
 const COLUMNS = 'id, identifier, name, scopes, access_token_ttl, created_at';
 
-function toApi(row: ApiRow): Api {
-  return {
-    id: row.id,
-    identifier: row.identifier,
-    name: row.name,
-    scopes: row.scopes,
-    accessTokenTtl: row.access_token_ttl,
-    createdAt: row.created_at,
-  };
-}
+const toApi = (row: ApiRow): Api => fieldsOf(row);
 
 export async function insertApi(db: Queryable, api: NewApi): Promise<Api> {
   try {

@@ -2,6 +2,7 @@
 // (with the APIs and scopes it may obtain); nothing else writes these tables.
 import type { Queryable, Database } from '../db/database.ts';
 import { randomSecret } from '../crypto/secrets.ts';
+import { fieldsOf } from '../db/rows.ts';
 import { NotFoundError, UserError } from '../errors.ts';
 import type { AuthMethod, Client, ClientApiGrant, ClientChanges, GrantType, IdTokenAlg, NewClient } from './types.ts';
 import { isStorableText } from '../db/text.ts';
@@ -38,24 +39,8 @@ const SELECT_CLIENTS = `
   LEFT JOIN apis a ON a.id = s.api_id`;
 
 function toClient(row: ClientRow): Client {
-  return {
-    clientId: row.client_id,
-    name: row.name,
-    grantTypes: row.grant_types,
-    redirectUris: row.redirect_uris,
-    postLogoutRedirectUris: row.post_logout_redirect_uris,
-    tokenEndpointAuthMethod: row.token_endpoint_auth_method,
-    secretHash: row.secret_hash,
-    previousSecretHash: row.previous_secret_hash,
-    previousSecretExpiresAt: row.previous_secret_expires_at,
-    jwks: row.jwks,
-    firstParty: row.first_party,
-    requireMfa: row.require_mfa,
-    trustedDevices: row.trusted_devices,
-    idTokenAlg: row.id_token_signed_response_alg,
-    apis: row.apis,
-    createdAt: row.created_at,
-  };
+  const { idTokenSignedResponseAlg: idTokenAlg, ...client } = fieldsOf(row);
+  return { ...client, idTokenAlg };
 }
 
 /**

@@ -57,8 +57,26 @@ export async function waitFor<T>(check: () => Promise<T>, timeoutMs = 5000, inte
   return value;
 }
 
-/** Admin changes reach the running server within ~1 s (CACHE_REFRESH_INTERVAL). */
-export const ADMIN_PROPAGATION_MS = 1500;
+/**
+ * Waits until the server applied every admin change made so far (they reach
+ * it within ~1 s, CACHE_REFRESH_INTERVAL, on an idle machine; later on a
+ * loaded one). The server reloads clients, keys and APIs together, after any
+ * change: once a client created now is known to it, so is everything before.
+ * Known means /auth with its redirect URI goes on to sign-in (303) instead of
+ * answering an error page itself.
+ */
+export async function adminChangesApplied(server: RunningServer, timeoutMs = 60_000): Promise<void> {
+  const redirectUri = `https://${unique('sentinel')}.example.com/cb`;
+  const sentinel = await server.admin<RegisteredClient>(['clients', 'create', '--name', unique('sentinel'), '--public', '--grant', 'authorization_code', '--redirect-uri', redirectUri]);
+  const url = new URL('/auth', server.origin);
+  url.search = new URLSearchParams({
+    client_id: sentinel.client_id, redirect_uri: redirectUri, response_type: 'code', scope: 'openid',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
+  }).toString();
+  const headers = server.issuer.startsWith('https:') ? { 'x-forwarded-proto': 'https' } : undefined;
+  const known = await waitFor(async () => (await fetch(url, { headers, redirect: 'manual' })).status === 303, timeoutMs, 100);
+  if (!known) throw new Error(`the server did not pick up admin changes within ${timeoutMs} ms`);
+}
 
 // ---------------------------------------------------------------- admin CLI
 

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import {
-  ADMIN_PROPAGATION_MS, createClient, createUser, credentials, introspect, obtainCode, redeemCode, refresh, sleep, userinfo,
+  adminChangesApplied, createClient, createUser, credentials, introspect, obtainCode, redeemCode, refresh, userinfo,
   type RegisteredClient, type User,
 } from './_support-tokens.ts';
 
@@ -18,7 +18,7 @@ test.before(async () => {
   server = await startServer();
   client = await createClient(server);
   user = await createUser(server);
-  await sleep(ADMIN_PROPAGATION_MS);
+  await adminChangesApplied(server);
 });
 test.after.always(async () => {
   await server?.stop();

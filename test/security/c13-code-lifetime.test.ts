@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../server/config/index.ts';
 import { NODE, ROOT, startServer, type RunningServer } from '../helpers/server-process.ts';
 import {
-  ADMIN_PROPAGATION_MS, createClient, createUser, obtainCode, redeemCode, sleep,
+  adminChangesApplied, createClient, createUser, obtainCode, redeemCode, sleep,
   type RegisteredClient, type User,
 } from './_support-tokens.ts';
 
@@ -24,7 +24,7 @@ test.before(async () => {
   server = await startServer({ env: { AUTHORIZATION_CODE_TTL: `${CODE_TTL_SECONDS}s` } });
   client = await createClient(server);
   user = await createUser(server);
-  await sleep(ADMIN_PROPAGATION_MS);
+  await adminChangesApplied(server);
 });
 test.after.always(async () => {
   await server?.stop();

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import {
-  ADMIN_PROPAGATION_MS, createClient, createUser, credentials, obtainCode, redeemCode, sleep, tokenRequest,
+  adminChangesApplied, createClient, createUser, credentials, obtainCode, redeemCode, tokenRequest,
   type RegisteredClient, type User,
 } from './_support-tokens.ts';
 
@@ -25,7 +25,7 @@ test.before(async () => {
   clientB = await createClient(server, ['--redirect-uri', A_FIRST]);
   publicC = await createClient(server, ['--public', '--redirect-uri', A_FIRST]);
   user = await createUser(server);
-  await sleep(ADMIN_PROPAGATION_MS);
+  await adminChangesApplied(server);
 });
 test.after.always(async () => {
   await server?.stop();

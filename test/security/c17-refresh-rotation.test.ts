@@ -5,7 +5,7 @@
 import test from 'ava';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import {
-  ADMIN_PROPAGATION_MS, createClient, createUser, credentials, introspect, refresh, signInForTokens, sleep, userinfo,
+  adminChangesApplied, createClient, createUser, credentials, introspect, refresh, signInForTokens, userinfo,
   type RegisteredClient, type User,
 } from './_support-tokens.ts';
 
@@ -17,7 +17,7 @@ test.before(async () => {
   server = await startServer();
   client = await createClient(server);
   user = await createUser(server);
-  await sleep(ADMIN_PROPAGATION_MS);
+  await adminChangesApplied(server);
 });
 test.after.always(async () => {
   await server?.stop();

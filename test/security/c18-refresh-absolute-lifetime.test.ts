@@ -8,7 +8,7 @@
 import test from 'ava';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import {
-  ADMIN_PROPAGATION_MS, createClient, createUser, credentials, introspect, refresh, signInForTokens, sleep,
+  adminChangesApplied, createClient, createUser, credentials, introspect, refresh, signInForTokens, sleep,
   type RegisteredClient, type User,
 } from './_support-tokens.ts';
 
@@ -23,7 +23,7 @@ test.before(async () => {
   server = await startServer({ env: { REFRESH_TOKEN_ABSOLUTE_TTL: `${ABSOLUTE_S}s`, REFRESH_TOKEN_IDLE_TTL: `${IDLE_S}s` } });
   client = await createClient(server);
   user = await createUser(server);
-  await sleep(ADMIN_PROPAGATION_MS);
+  await adminChangesApplied(server);
 });
 test.after.always(async () => {
   await server?.stop();

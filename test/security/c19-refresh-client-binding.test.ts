@@ -6,7 +6,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import {
-  ADMIN_PROPAGATION_MS, createClient, createUser, credentials, introspect, refresh, signInForTokens, sleep, tokenRequest,
+  adminChangesApplied, createClient, createUser, credentials, introspect, refresh, signInForTokens, tokenRequest,
   type RegisteredClient, type User,
 } from './_support-tokens.ts';
 
@@ -22,7 +22,7 @@ test.before(async () => {
   clientB = await createClient(server);
   publicC = await createClient(server, ['--public', '--grant', 'authorization_code', '--grant', 'refresh_token']);
   user = await createUser(server);
-  await sleep(ADMIN_PROPAGATION_MS);
+  await adminChangesApplied(server);
 });
 test.after.always(async () => {
   await server?.stop();

@@ -9,7 +9,7 @@
 import test from 'ava';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import {
-  ADMIN_PROPAGATION_MS, createClient, createUser, credentials, introspect, refresh, revoke, signInForTokens, sleep, userinfo, waitFor,
+  adminChangesApplied, createClient, createUser, credentials, introspect, refresh, revoke, signInForTokens, userinfo, waitFor,
   type RegisteredClient, type User,
 } from './_support-tokens.ts';
 
@@ -23,7 +23,7 @@ test.before(async () => {
   client = await createClient(server);
   other = await createClient(server);
   user = await createUser(server);
-  await sleep(ADMIN_PROPAGATION_MS);
+  await adminChangesApplied(server);
 });
 test.after.always(async () => {
   await server?.stop();
@@ -90,7 +90,7 @@ test('C20 a client cannot revoke another client\'s token', async (t) => {
 
 test('C20 after `latchkey clients delete`, introspecting that client\'s tokens answers 200 active:false', async (t) => {
   const doomed = await createClient(server);
-  await sleep(ADMIN_PROPAGATION_MS);
+  await adminChangesApplied(server);
   const tokens = await signInForTokens(server, doomed, user);
   t.true(await activeFor(tokens.access_token, doomed));
   // `--` because a client_id may start with "-" (see the C20 report: the CLI then takes it for an option).

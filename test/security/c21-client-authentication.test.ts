@@ -6,7 +6,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import {
-  ADMIN_PROPAGATION_MS, createApi, createClient, createUser, credentials, postForm, signInForTokens, sleep, waitFor,
+  adminChangesApplied, createApi, createClient, createUser, credentials, postForm, signInForTokens, waitFor,
   type HttpResult, type RegisteredClient, type TokenSet,
 } from './_support-tokens.ts';
 
@@ -22,7 +22,7 @@ test.before(async () => {
   postClient = await createClient(server, ['--auth', 'client_secret_post']);
   otherClient = await createClient(server);
   const user = await createUser(server);
-  await sleep(ADMIN_PROPAGATION_MS);
+  await adminChangesApplied(server);
   tokens = await signInForTokens(server, basicClient, user);
 });
 test.after.always(async () => {

@@ -6,7 +6,7 @@ import test from 'ava';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import {
-  ADMIN_PROPAGATION_MS, createApi, createClient, credentials, decodeJwt, sleep, tokenRequest,
+  adminChangesApplied, createApi, createClient, credentials, decodeJwt, tokenRequest,
   type RegisteredClient,
 } from './_support-tokens.ts';
 
@@ -22,7 +22,7 @@ test.before(async () => {
   billing = await createApi(server, 'billing:read');
   machine = await createClient(server, ['--grant', 'client_credentials', '--api', orders.identifier, '--scope', 'orders:read']);
   twoApis = await createClient(server, ['--grant', 'client_credentials', '--api', orders.identifier, '--api', billing.identifier, '--scope', 'orders:read billing:read']);
-  await sleep(ADMIN_PROPAGATION_MS);
+  await adminChangesApplied(server);
 });
 test.after.always(async () => {
   await server?.stop();

@@ -16,7 +16,7 @@ import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import {
-  ADMIN_PROPAGATION_MS, createApi, createClient, createUser, credentials, decodeJwt, introspect, signInForTokens, sleep, userinfo,
+  adminChangesApplied, createApi, createClient, createUser, credentials, decodeJwt, introspect, signInForTokens, userinfo,
   type RegisteredClient, type TokenSet,
 } from './_support-tokens.ts';
 
@@ -86,7 +86,7 @@ test.before(async () => {
   const api = await createApi(server, 'orders:read');
   client = await createClient(server, ['--api', api.identifier, '--scope', 'orders:read']);
   const user = await createUser(server);
-  await sleep(ADMIN_PROPAGATION_MS);
+  await adminChangesApplied(server);
   opaque = await signInForTokens(server, client, user, { scope: 'openid email' });
   structured = await signInForTokens(server, client, user, { scope: 'openid orders:read', resource: api.identifier });
   serverKeys = (await (await fetch(`${server.issuer}/jwks`)).json()).keys;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
-import { ADMIN_PROPAGATION_MS, createApi, createClient, postForm, sleep, type HttpResult, type RegisteredClient } from './_support-tokens.ts';
+import { adminChangesApplied, createApi, createClient, postForm, type HttpResult, type RegisteredClient } from './_support-tokens.ts';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const KID = 'client-key-1';
@@ -32,7 +32,7 @@ test.before(async () => {
   writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: KID, alg: 'ES256', use: 'sig' }] }));
   client = await createClient(server, ['--grant', 'client_credentials', '--auth', 'private_key_jwt', '--jwks-file', jwksFile, '--api', api.identifier, '--scope', 'jobs:run']);
   otherClient = await createClient(server, ['--grant', 'client_credentials', '--auth', 'private_key_jwt', '--jwks-file', jwksFile, '--api', api.identifier, '--scope', 'jobs:run']);
-  await sleep(ADMIN_PROPAGATION_MS);
+  await adminChangesApplied(server);
 });
 test.after.always(async () => {
   await server?.stop();

@@ -10,7 +10,7 @@ import test from 'ava';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import {
-  ADMIN_PROPAGATION_MS, createApi, createClient, createUser, credentials, decodeJwt, introspect, refresh, signInForTokens, sleep,
+  adminChangesApplied, createApi, createClient, createUser, credentials, decodeJwt, introspect, refresh, signInForTokens,
   tokenRequest, userinfo, waitFor, type RegisteredClient, type TokenSet, type User,
 } from './_support-tokens.ts';
 
@@ -44,7 +44,7 @@ test.before(async () => {
   machine = await createClient(server, ['--grant', 'client_credentials', '--api', api.identifier, '--scope', 'reports:read']);
   web = await createClient(server, ['--api', api.identifier, '--scope', 'reports:read']);
   user = await createUser(server);
-  await sleep(ADMIN_PROPAGATION_MS);
+  await adminChangesApplied(server);
 
   const oldJwks = await jwks();
   const oldMachineToken = await machineToken();

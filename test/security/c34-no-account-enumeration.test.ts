@@ -3,8 +3,9 @@
 // exactly as it answers a known email with a wrong password (and a disabled
 // account): same status, same headers, same body once the per-request values
 // (CSRF token, CSP nonce, interaction uid, request id) and the echoed email are blanked,
-// and the same latency (median within 20 % over 15 samples each; the server
-// runs a dummy argon2 verify for unknown emails).
+// and the same latency (the two medians and the median of the paired
+// differences within 20 % over 15 pairs, in one of at most three rounds; the
+// server runs a dummy argon2 verify for unknown emails).
 //
 // Each sample uses its own interaction, its own account (for wrong passwords)
 // and its own client address (X-Forwarded-For, TRUST_PROXY=true), so a
@@ -20,6 +21,8 @@ import {
 
 const SAMPLES = 15;
 const WARM_UP = 2;
+const ROUNDS = 3;
+const MAX_SPREAD = 0.2;
 
 let server: RunningServer;
 let client: TestClient;
@@ -111,22 +114,52 @@ test.serial('C34 a disabled account with its correct password answers like a wro
   t.is(off.body, wrong.body);
 });
 
-test.serial('C34 unknown email and wrong password take the same time (median within 20 % over 15 samples)', async (t) => {
+/**
+ * One round of SAMPLES pairs, each an unknown email and a wrong password back
+ * to back (alternating which goes first): the median over the pairs of their
+ * difference relative to the pair's mean. A pair's two attempts meet the same
+ * load, so a burst of CPU load elsewhere shifts both, not the difference.
+ * Also the two medians' spread (the check before the rounds came).
+ */
+async function pairedRound(): Promise<{ relative: number; spread: number; unknown: number; wrong: number }> {
+  const differences: number[] = [];
   const unknown: number[] = [];
   const wrong: number[] = [];
-  // Interleaved, alternating which goes first, so load and warm-up hit both alike.
   for (let i = 0; i < SAMPLES + WARM_UP; i++) {
     const user = users[i];
-    const pair = [
-      async () => unknown.push((await attempt(unknownEmail(), `${user.password}-not`)).ms),
-      async () => wrong.push((await attempt(user.email, `${user.password}-not`)).ms),
-    ];
-    if (i % 2) pair.reverse();
-    for (const run of pair) await run();
+    const timeUnknown = async () => (await attempt(unknownEmail(), `${user.password}-not`)).ms;
+    const timeWrong = async () => (await attempt(user.email, `${user.password}-not`)).ms;
+    let a: number;
+    let b: number;
+    if (i % 2) {
+      b = await timeWrong();
+      a = await timeUnknown();
+    } else {
+      a = await timeUnknown();
+      b = await timeWrong();
+    }
+    if (i < WARM_UP) continue;
+    unknown.push(a);
+    wrong.push(b);
+    differences.push((a - b) / ((a + b) / 2));
   }
-  const a = median(unknown.slice(WARM_UP));
-  const b = median(wrong.slice(WARM_UP));
-  const spread = Math.abs(a - b) / Math.max(a, b);
-  t.log(`median unknown email ${a.toFixed(1)} ms, wrong password ${b.toFixed(1)} ms (${(spread * 100).toFixed(1)} % apart)`);
-  t.true(spread <= 0.2, `unknown email ${a.toFixed(1)} ms vs wrong password ${b.toFixed(1)} ms: ${(spread * 100).toFixed(1)} % apart`);
+  const [mu, mw] = [median(unknown), median(wrong)];
+  return { relative: median(differences), spread: Math.abs(mu - mw) / Math.max(mu, mw), unknown: mu, wrong: mw };
+}
+
+// A real difference (an unknown email skipping the password hash, ~100 % apart)
+// shows in every round; noise from other processes rarely lasts through three.
+// So: pass on the first round within the bound, fail when all three are not.
+test.serial(`C34 unknown email and wrong password take the same time (medians and median paired difference within ${MAX_SPREAD * 100} %, ${ROUNDS} rounds at most)`, async (t) => {
+  const rounds: string[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const { relative, spread, unknown, wrong } = await pairedRound();
+    rounds.push(`round ${round}: median paired difference ${(relative * 100).toFixed(1)} %; medians unknown email ${unknown.toFixed(1)} ms, wrong password ${wrong.toFixed(1)} ms (${(spread * 100).toFixed(1)} % apart)`);
+    t.log(rounds.at(-1));
+    if (Math.abs(relative) <= MAX_SPREAD && spread <= MAX_SPREAD) {
+      t.pass();
+      return;
+    }
+  }
+  t.fail(`unknown email and wrong password differ in time in every round:\n${rounds.join('\n')}`);
 });

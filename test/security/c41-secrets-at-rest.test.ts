@@ -19,8 +19,8 @@ import pg from 'pg';
 import { ScriptedBrowser, parseForm } from '../helpers/browser.ts';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import {
-  ADMIN_PROPAGATION_MS, createApi, createClient, createUser, credentials, introspect, pkce, postForm, refresh, signInForTokens,
-  sleep, tokenRequest, userinfo, type RegisteredClient,
+  adminChangesApplied, createApi, createClient, createUser, credentials, introspect, pkce, postForm, refresh, signInForTokens,
+  tokenRequest, userinfo, type RegisteredClient,
 } from './_support-tokens.ts';
 
 let server: RunningServer;
@@ -105,7 +105,7 @@ test.before(async () => {
   SECRETS.set('user password', password);
   const wrongPassword = `typo-${randomBytes(18).toString('base64url')}`;
   SECRETS.set('mistyped password', wrongPassword);
-  await sleep(ADMIN_PROPAGATION_MS);
+  await adminChangesApplied(server);
 
   {
     // A failed sign-in (the mistyped password must not be logged or stored either).

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { rawHttp, type RawResponse } from '../helpers/raw-http.ts';
 import { startServer, type RunningServer } from '../helpers/server-process.ts';
-import { ADMIN_PROPAGATION_MS, createApi, createClient, sleep, type RegisteredClient } from './_support-tokens.ts';
+import { adminChangesApplied, createApi, createClient, type RegisteredClient } from './_support-tokens.ts';
 
 const EVIL = 'evil.example';
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -36,7 +36,7 @@ test.before(async () => {
   const jwksFile = join(tmp, 'jwks.json');
   writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: KID, alg: 'ES256', use: 'sig' }] }));
   assertingClient = await createClient(proxied, ['--grant', 'client_credentials', '--auth', 'private_key_jwt', '--jwks-file', jwksFile, '--api', api.identifier, '--scope', scope]);
-  await sleep(ADMIN_PROPAGATION_MS);
+  await adminChangesApplied(proxied);
 });
 test.after.always(async () => {
   await Promise.all([proxied?.stop(), direct?.stop()]);

@@ -9,7 +9,8 @@ import { formatDuration } from '../../config/duration.ts';
 import type { Keyring } from '../../crypto/master-key.ts';
 import type { Database } from '../../db/database.ts';
 import type { Factor } from '../../mfa/types.ts';
-import { NotFoundError, UserError } from '../../errors.ts';
+import { found } from '../../db/rows.ts';
+import { UserError } from '../../errors.ts';
 
 export interface CliContext {
   config: Config;
@@ -184,7 +185,24 @@ export async function findUserOrFail(
   accounts: { findById(id: string): Promise<Account | undefined>; findByEmail(email: string): Promise<Account | undefined> },
   idOrEmail: string,
 ): Promise<Account> {
-  const account = idOrEmail.includes('@') ? await accounts.findByEmail(idOrEmail) : await accounts.findById(idOrEmail);
-  if (!account) throw new NotFoundError(`unknown user ${idOrEmail}`);
-  return account;
+  return found(idOrEmail.includes('@') ? await accounts.findByEmail(idOrEmail) : await accounts.findById(idOrEmail), `user ${idOrEmail}`);
+}
+
+/**
+ * `<group> show <name>`: the one record `find` returns for the argument, as
+ * JSON or text; "unknown <what> <name>" when there is none.
+ */
+export function registerShow<T>(group: Command, run: Runner, show: {
+  usage: string;
+  description: string;
+  what: string;
+  find: (db: Database, name: string) => Promise<T | undefined>;
+  json: (record: T) => Record<string, unknown>;
+  text: (record: T) => string;
+}): void {
+  subcommand(group, show.usage, show.description)
+    .action(run(async (ctx, [name]) => {
+      const record = found(await show.find(ctx.db, name), `${show.what} ${name}`);
+      return { json: show.json(record), text: show.text(record) };
+    }));
 }

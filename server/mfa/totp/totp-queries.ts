@@ -1,6 +1,7 @@
 // SQL for the `totp_factors` table. The secret column holds an AES-GCM
 // envelope; decrypting it is the caller's business.
 import type { Queryable } from '../../db/database.ts';
+import { fieldsOf } from '../../db/rows.ts';
 import { isUuid } from '../../db/text.ts';
 import type { Factor } from '../types.ts';
 
@@ -28,13 +29,8 @@ interface TotpRow {
 const COLUMNS = 'id, account_id, name, secret_encrypted, last_used_step, created_at, last_used_at';
 
 const toRecord = (row: TotpRow): TotpRecord => ({
-  id: row.id,
-  accountId: row.account_id,
-  name: row.name,
-  secretEncrypted: row.secret_encrypted,
+  ...fieldsOf(row),
   lastUsedStep: row.last_used_step === null ? null : Number(row.last_used_step),
-  createdAt: row.created_at,
-  lastUsedAt: row.last_used_at,
 });
 
 export const totpFactor = (record: TotpRecord): Factor => ({

@@ -3,6 +3,7 @@
 // account's last sign-out everywhere (accounts.sessions_revoked_at, also set
 // by a password change): such a sign-out ends the devices as it ends the sessions.
 import type { Queryable } from '../../db/database.ts';
+import { fieldsOf } from '../../db/rows.ts';
 import { isUuid } from '../../db/text.ts';
 import type { TrustedDevice } from '../types.ts';
 
@@ -21,13 +22,11 @@ const COLUMNS_OF_D = 'd.id, d.account_id, d.label, d.created_at, d.last_used_at,
 /** SQL condition: device `d` of account `a` (joined on d.account_id) is live. */
 const LIVE = 'd.expires_at > now() AND (a.sessions_revoked_at IS NULL OR d.created_at >= a.sessions_revoked_at)';
 
-const toDevice = (row: DeviceRow): TrustedDevice => ({
-  id: row.id,
-  label: row.label,
-  createdAt: row.created_at,
-  lastUsedAt: row.last_used_at,
-  expiresAt: row.expires_at,
-});
+// The account is the caller's already: a device does not repeat it.
+const toDevice = (row: DeviceRow): TrustedDevice => {
+  const { accountId: _account, ...device } = fieldsOf(row);
+  return device;
+};
 
 export async function insertTrustedDevice(
   db: Queryable, device: { id: string; accountId: string; tokenHash: string; label: string; ttlSeconds: number },

@@ -1,5 +1,6 @@
 // SQL for the `webauthn_credentials` table.
 import type { Queryable } from '../../db/database.ts';
+import { fieldsOf } from '../../db/rows.ts';
 import { isStorableText, isUuid } from '../../db/text.ts';
 import { ConflictError } from '../../errors.ts';
 import type { Factor } from '../types.ts';
@@ -38,17 +39,9 @@ interface WebAuthnRow {
 const COLUMNS = 'id, account_id, name, credential_id, public_key, sign_count, transports, device_type, backed_up, created_at, last_used_at';
 
 const toRecord = (row: WebAuthnRow): WebAuthnRecord => ({
-  id: row.id,
-  accountId: row.account_id,
-  name: row.name,
-  credentialId: row.credential_id,
+  ...fieldsOf(row),
   publicKey: new Uint8Array(row.public_key),
   signCount: Number(row.sign_count),
-  transports: row.transports,
-  deviceType: row.device_type,
-  backedUp: row.backed_up,
-  createdAt: row.created_at,
-  lastUsedAt: row.last_used_at,
 });
 
 export const webAuthnFactor = (record: WebAuthnRecord): Factor => ({
