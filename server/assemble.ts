@@ -21,7 +21,7 @@ import { migrate, readMigrations } from './db/migrate.ts';
 import { oneLine } from './errors.ts';
 import { SecurityEvents } from './events/security-event.ts';
 import { createReadiness } from './health/readiness.ts';
-import { StoreCheck } from './health/store-check.ts';
+import { StoreCheck, STORE_DEADLINE_MS } from './health/store-check.ts';
 import { ensureSigningKeys, loadSigningJwks, longestApiTokenTtl, nextKeyActivation, signingSince } from './keys/key-store.ts';
 import { LatchkeyMetrics } from './metrics/registry.ts';
 import { SecurityEventMetrics } from './metrics/security-event-metrics.ts';
@@ -168,7 +168,7 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
   // Readiness: the schema version is read by the Postgres check itself (one query per probe).
   const requiredVersion = readMigrations().length;
   let schemaVersion = requiredVersion;
-  const readiness = createReadiness([
+  const storeChecks = [
     new StoreCheck('postgres', async () => {
       const { rows } = await db.query<{ version: number }>('SELECT coalesce(max(version), 0)::int AS version FROM schema_migrations');
       schemaVersion = rows[0].version;
@@ -177,7 +177,10 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
       const reply = await redis.ping();
       if (reply !== 'PONG') throw new Error(`answered PING with ${reply}`);
     })] : []),
-  ], [
+  ];
+  // A first outcome before the server listens: a probe never gets "no answer yet" from a slow first check.
+  await Promise.all(storeChecks.map((check) => check.status(STORE_DEADLINE_MS)));
+  const readiness = createReadiness(storeChecks, [
     { name: 'shutdown', failure: () => (draining() ? 'shutting down' : undefined) },
     { name: 'keys', failure: () => (host.started ? undefined : 'signing keys not loaded') },
     { name: 'migrations', failure: () => (schemaVersion < requiredVersion ? `database schema at ${schemaVersion}, this version needs ${requiredVersion}` : undefined) },

@@ -69,7 +69,8 @@ test('GET / is the home page, linking to the account page and the discovery docu
 
 test('GET /healthz answers ok', async (t) => {
   const response = await fetch(new URL('/healthz', app.issuer));
-  t.is(response.status, 200);
+  const body = await response.clone().text();
+  t.is(response.status, 200, body);
   t.is((await response.json() as { status: string }).status, 'ok');
 });
 
