@@ -47,7 +47,7 @@ async function start(config: Config, envFile: string | undefined) {
   // Until Redis first answered, its error is the start's one-line reason, not a line of its own.
   let checked = false;
   let redisError: Error | undefined;
-  const reportOutage = config.redisUrl ? reportRedisOutage(config.redisUrl) : () => {};
+  const reportOutage = config.redisUrl ? reportRedisOutage(config.redisUrl, logger) : () => {};
   const redis = config.redisUrl
     ? connectRedis(config.redisUrl, (error) => (checked ? reportOutage(error) : (redisError = error)))
     : undefined;
@@ -57,7 +57,7 @@ async function start(config: Config, envFile: string | undefined) {
   await ensureSigningKeys(db, keyring.encryption);
   const adapterFactory = createAdapterFactory({ redis, keyPrefix: config.redisKeyPrefix });
 
-  const accounts = createAccountService(db, config);
+  const accounts = createAccountService(db, config, logger);
   await accounts.warmUp();
   const mfa = createMfaServices({ db, keyring, config, adapterFactory });
   const throttle = createSignInThrottle({ redis, keyPrefix: config.redisKeyPrefix, emailHashKey: keyring.throttle, logger });

@@ -3,6 +3,7 @@
 // The domain operations (changePassword, resetMfa, signOutEverywhere) live
 // here only: the CLI and /account both call them, so what a new password or a
 // reset ends is decided in one place.
+import { pino, type Logger } from 'pino';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/database.ts';
 import { NotFoundError, UserError } from '../errors.ts';
@@ -56,7 +57,11 @@ export function validateEmail(email: string): string {
   return trimmed;
 }
 
-export function createAccountService(db: Database, config: Config): AccountService {
+/**
+ * `logger` hears what must not stop a sign-in but must not vanish either (a
+ * failed rehash); the CLI, which never signs anyone in, may leave it out.
+ */
+export function createAccountService(db: Database, config: Config, logger: Pick<Logger, 'warn'> = pino()): AccountService {
   const hasher = createPasswordHasher(config.argon2);
 
   function assertPasswordAllowed(password: string, email: string): void {
@@ -85,10 +90,11 @@ export function createAccountService(db: Database, config: Config): AccountServi
       const valid = await hasher.verifyPassword(record.passwordHash, password);
       if (!valid || record.disabled) return undefined;
       if (hasher.needsRehash(record.passwordHash)) {
-        // Upgrade to the configured cost while we hold the plaintext; a failure must not block sign-in.
+        // Upgrade to the configured cost while we hold the plaintext; a failure must not
+        // block sign-in, and is logged (the account, never the password; the old hash stays).
         await hasher.hashPassword(password)
           .then((hash) => replacePasswordHash(db, record.id, record.passwordHash, hash))
-          .catch(() => {});
+          .catch((error: unknown) => logger.warn({ err: error, accountId: record.id }, 'password rehash failed; the old hash stays'));
       }
       return toAccount(record);
     },

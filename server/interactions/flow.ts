@@ -2,12 +2,12 @@
 // pending request, its client's MFA settings, what was proven so far, and the
 // state machine's view of it.
 import type Koa from 'koa';
-import { errors } from 'oidc-provider';
 import { issuedBeforeRevocation, type Account } from '../accounts/types.ts';
+import { InteractionExpiredError } from '../errors.ts';
 import { mfaMandatory, requestsMfa, type SignInResult } from '../mfa/policy.ts';
 import { signInClientSettings, type SignInClientSettings } from '../oidc/account-client.ts';
 import { interactionIssuedAt } from '../oidc/internals.ts';
-import type { InteractionDependencies, InteractionDetails } from './context.ts';
+import { withInteraction, type InteractionDependencies, type InteractionDetails } from './context.ts';
 import type { SignInProgress } from '../progress/sign-in-progress.ts';
 import { currentStep, provenAccountId, StepNotAllowedError, type SignInState, type Step } from './state-machine.ts';
 
@@ -38,9 +38,9 @@ export type Flow =
 export type FlowAt<S extends Step> = Extract<Flow, { step: S }>;
 
 export async function loadFlow(deps: InteractionDependencies, ctx: Koa.Context): Promise<Flow> {
-  const details = await deps.provider().interactionDetails(ctx.req, ctx.res);
+  const details = await withInteraction(() => deps.provider().interactionDetails(ctx.req, ctx.res));
   // The cookie must belong to the interaction in the URL.
-  if (details.uid !== ctx.params.uid) throw new errors.SessionNotFound('interaction mismatch');
+  if (details.uid !== ctx.params.uid) throw new InteractionExpiredError('interaction mismatch');
   const client = await signInClientSettings(deps.clients, String(details.params.client_id));
   const stored = await deps.progress.get(details.uid);
   const candidateId = stored?.accountId ?? details.session?.accountId;

@@ -13,11 +13,10 @@ import { isKnownBrowser, rememberKnownBrowser } from '../http/known-browser-cook
 import { pageContext } from '../http/page-context.ts';
 import { readDeviceTokens } from '../http/trusted-device-cookie.ts';
 import { passwordOnly, passwordOnTrustedDevice } from '../mfa/policy.ts';
-import { ThrottledError } from '../throttle/types.ts';
 import type { InteractionDependencies } from './context.ts';
 import { rememberAllowed } from './finish-login.ts';
 import { mustUseMfa, type FlowAt } from './flow.ts';
-import { advance, finish, retry, throttled, type Outcome, type StepModule } from './outcome.ts';
+import { advance, finish, retry, type Outcome, type StepModule } from './outcome.ts';
 import { submitPasskey } from './passkey-step.ts';
 
 /** What the password page says about a refused attempt. */
@@ -58,18 +57,13 @@ async function submitPasswordStep(deps: InteractionDependencies, ctx: Koa.Contex
   const email = (body.email ?? '').trim();
   const password = body.password ?? '';
   const { throttle } = deps;
-  try {
-    const known = { knownBrowser: email !== '' && await knownBrowser(deps, ctx, email) };
-    await throttle.passwordAttempt(email, ctx.ip, known);
-    const account = email && password ? await deps.passwords.authenticate(email, password) : undefined;
-    if (!account) return retry(401, { email, error: t('login.invalid') });
-    await throttle.passwordSucceeded(email, ctx.ip, known);
-    rememberKnownBrowser(ctx, deps.config.https, throttle.emailKey(email));
-    return await afterPassword(deps, ctx, flow, account);
-  } catch (error) {
-    if (!(error instanceof ThrottledError)) throw error;
-    return throttled(error.retryAfterSeconds, (message) => ({ email, error: message }));
-  }
+  const known = { knownBrowser: email !== '' && await knownBrowser(deps, ctx, email) };
+  await throttle.passwordAttempt(email, ctx.ip, known); // over a limit: ThrottledError, see refusal
+  const account = email && password ? await deps.passwords.authenticate(email, password) : undefined;
+  if (!account) return retry(401, { email, error: t('login.invalid') });
+  await throttle.passwordSucceeded(email, ctx.ip, known);
+  rememberKnownBrowser(ctx, deps.config.https, throttle.emailKey(email));
+  return afterPassword(deps, ctx, flow, account);
 }
 
 /** The password is right: done, or on to the second factor or enrolment. */
@@ -91,4 +85,8 @@ async function afterPassword(deps: InteractionDependencies, ctx: Koa.Context, fl
 export const passwordStep: StepModule<'password', PasswordProblem> = {
   show: renderPasswordStep,
   actions: { login: submitPasswordStep, passkey: submitPasskey },
+  // The email stays typed. A refused passkey says only that it could not be
+  // used: its reason ("not registered to your account") is for the logs.
+  refusal: (message, action, body) =>
+    (action === 'passkey' ? { error: t('login.passkeyFailed') } : { email: (body.email ?? '').trim(), error: message }),
 };

@@ -9,13 +9,11 @@ import { t, type StringKey } from '../../views/strings.ts';
 import { csrfToken } from '../http/csrf.ts';
 import { pageContext } from '../http/page-context.ts';
 import { withSecondFactor, type SecondFactorMethod } from '../mfa/policy.ts';
-import { MfaError } from '../mfa/types.ts';
 import { parseWebAuthnResponse } from '../mfa/webauthn/response-json.ts';
-import { ThrottledError } from '../throttle/types.ts';
 import type { InteractionDependencies } from './context.ts';
 import { rememberAllowed } from './finish-login.ts';
 import { progressOf, type FlowAt } from './flow.ts';
-import { advance, finish, retry, throttled, type Outcome, type StepModule } from './outcome.ts';
+import { advance, finish, retry, type Outcome, type StepModule } from './outcome.ts';
 
 type SecondFactorFlow = FlowAt<'second-factor'>;
 
@@ -71,14 +69,10 @@ async function verify(deps: InteractionDependencies, flow: SecondFactorFlow, off
       return used ? { method: { kind: 'recovery' }, recoveryLeft: used.remaining } : { failure: 'mfa.invalidRecovery' };
     }
     case 'webauthn': {
-      try {
-        const response = parseWebAuthnResponse<AuthenticationResponseJSON>(body.webauthn_response);
-        const { factor, userVerified } = await deps.mfa.webauthn.authenticate(flow.uid, 'second-factor', response, accountId);
-        return { method: { kind: 'webauthn', synced: factor.synced ?? false, userVerified } };
-      } catch (error) {
-        if (error instanceof MfaError) return { failure: error.messageKey as StringKey };
-        throw error;
-      }
+      // A refused key throws MfaError (401): the step's refusal shows its message.
+      const response = parseWebAuthnResponse<AuthenticationResponseJSON>(body.webauthn_response, 'authentication');
+      const { factor, userVerified } = await deps.mfa.webauthn.authenticate(flow.uid, 'second-factor', response, accountId);
+      return { method: { kind: 'webauthn', synced: factor.synced ?? false, userVerified } };
     }
   }
 }
@@ -97,26 +91,25 @@ async function submitSecondFactorStep(deps: InteractionDependencies, ctx: Koa.Co
       message: t('mfa.bothCodes'), fields: ['code', 'recovery_code'], typed: { code: body.code, recoveryCode: body.recovery_code },
     });
   }
-  try {
-    await throttle.secondFactorAttempt(accountId, ctx.ip);
-    const verdict = await verify(deps, flow, offered, body);
-    if ('failure' in verdict) {
-      deps.logger.info({ accountId, method: offered }, 'second factor refused');
-      return retry(401, { message: t(verdict.failure), fields: [FIELD[offered]] });
-    }
-    await throttle.secondFactorSucceeded(accountId, ctx.ip);
-    const result = withSecondFactor(verdict.method, flow.amr);
-    const rememberDevice = body.remember_device === '1';
-    if (verdict.recoveryLeft === undefined) return finish(accountId, result, rememberDevice);
-    // A recovery code: say how many are left before going on.
-    return advance('notice', progressOf(flow, { result, rememberDevice, notice: { kind: 'recovery-used', remaining: verdict.recoveryLeft } }));
-  } catch (error) {
-    if (!(error instanceof ThrottledError)) throw error;
-    return throttled(error.retryAfterSeconds, (message) => ({ message, fields: [FIELD[offered]] }));
+  await throttle.secondFactorAttempt(accountId, ctx.ip); // over a limit: ThrottledError, see refusal
+  const verdict = await verify(deps, flow, offered, body);
+  if ('failure' in verdict) {
+    deps.logger.info({ accountId, method: offered }, 'second factor refused');
+    return retry(401, { message: t(verdict.failure), fields: [FIELD[offered]] });
   }
+  await throttle.secondFactorSucceeded(accountId, ctx.ip);
+  const result = withSecondFactor(verdict.method, flow.amr);
+  const rememberDevice = body.remember_device === '1';
+  if (verdict.recoveryLeft === undefined) return finish(accountId, result, rememberDevice);
+  // A recovery code: say how many are left before going on.
+  return advance('notice', progressOf(flow, { result, rememberDevice, notice: { kind: 'recovery-used', remaining: verdict.recoveryLeft } }));
 }
 
 export const secondFactorStep: StepModule<'second-factor', SecondFactorProblem> = {
   show: renderSecondFactorStep,
   actions: { 'second-factor': submitSecondFactorStep },
+  refusal: (message, _action, body) => {
+    const offered = offeredFactor(body);
+    return { message, fields: [FIELD[offered === 'both' ? 'totp' : offered]] };
+  },
 };

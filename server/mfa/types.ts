@@ -2,6 +2,7 @@
 // stores, injected (fosite style): each consumer takes only the interfaces it
 // uses. Implementations live beside this file (totp/, webauthn/, recovery/,
 // trusted-devices/); SQL in one query module per table.
+import { LatchkeyError, type MessageKey } from '../errors.ts';
 import type {
   AuthenticationResponseJSON,
   PublicKeyCredentialCreationOptionsJSON,
@@ -23,16 +24,21 @@ export interface Factor {
   synced?: boolean;
 }
 
-/** A user-facing refusal (wrong code, unknown key, ...): the message is safe to show. */
-export class MfaError extends Error {
+/**
+ * A refused factor (wrong code, unknown key, ...): the user reads its key's
+ * text; `detail` is for the logs. 400 for a refused set-up (registration),
+ * 401 for a refused proof (authentication).
+ */
+export class MfaError extends LatchkeyError {
   override name = 'MfaError';
-  /** A key from views/strings.ts. */
-  readonly messageKey: string;
-  constructor(messageKey: string, detail?: string) {
-    super(detail ?? messageKey);
-    this.messageKey = messageKey;
+  constructor(messageKey: MessageKey, options: { status?: 400 | 401; detail?: string } = {}) {
+    super(messageKey, options.detail ?? messageKey, { status: options.status ?? 400 });
   }
 }
+
+/** The WebAuthn ceremony a refusal belongs to: it decides the status (400 or 401). */
+export type Ceremony = 'registration' | 'authentication';
+export const ceremonyStatus = (ceremony: Ceremony): 400 | 401 => (ceremony === 'registration' ? 400 : 401);
 
 export interface TotpSetup {
   /** Base32 secret, shown as text for manual entry. */

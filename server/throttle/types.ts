@@ -1,12 +1,15 @@
 // What the sign-in pages need from the throttle, injected like the MFA
 // stores (server/mfa/types.ts). The implementation: ./sign-in-throttle.ts.
+import { LatchkeyError } from '../errors.ts';
 
-/** A throttled attempt: answered with 429 and Retry-After. */
-export class ThrottledError extends Error {
+/** A throttled attempt: answered with 429 and Retry-After (a sign-in page says how long to wait). */
+export class ThrottledError extends LatchkeyError {
   override name = 'ThrottledError';
   readonly retryAfterSeconds: number;
   constructor(retryAfterSeconds: number) {
-    super(`too many attempts; retry after ${retryAfterSeconds} s`);
+    super('error.429', `too many attempts; retry after ${retryAfterSeconds} s`, {
+      status: 429, headers: { 'Retry-After': String(retryAfterSeconds) },
+    });
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
