@@ -11,14 +11,14 @@ import { createFactorDirectory } from '../mfa/factor-directory.ts';
 import type { FactorCounts } from '../mfa/types.ts';
 import { deleteTrustedDevices } from '../mfa/trusted-devices/trusted-device-queries.ts';
 import {
-  deleteAccount, findAccountByEmail, findAccountById, insertAccount, listAccounts,
+  deleteAccount, findAccountByEmail, findAccountById, findSignInSubject, insertAccount, listAccounts,
   replacePasswordHash, revokeSessions, setDisabled, setPasswordHash, setRequireMfa, toAccount,
 } from './account-queries.ts';
 import { createPasswordHasher } from './password-hashing.ts';
 import { checkPassword } from './password-policy.ts';
-import type { Account, AccountLookup, NewAccount, PasswordAuthenticator } from './types.ts';
+import type { Account, AccountLookup, NewAccount, PasswordAuthenticator, PasswordCandidate, SignInSubjectLookup } from './types.ts';
 
-export interface AccountService extends PasswordAuthenticator, AccountLookup {
+export interface AccountService extends PasswordAuthenticator, AccountLookup, SignInSubjectLookup {
   /** Server start: prepares the dummy hash so the first unknown-email sign-in is not faster or slower. */
   warmUp(): Promise<void>;
   create(account: NewAccount): Promise<Account>;
@@ -69,6 +69,28 @@ export function createAccountService(db: Database, config: Config, logger: Pick<
     if (reason) throw new UserError(reason);
   }
 
+  async function passwordCandidate(email: string, deviceTokenHashes: string[] = []): Promise<PasswordCandidate> {
+    const subject = await findSignInSubject(db, { email }, deviceTokenHashes);
+    return {
+      rememberedHere: subject?.rememberedHere ?? false,
+      async verify(password) {
+        // Same argon2 work whether the account is unknown, disabled or the password wrong.
+        if (!subject) return hasher.verifyDummy(password).then(() => undefined);
+        const { record, factors } = subject;
+        const valid = await hasher.verifyPassword(record.passwordHash, password);
+        if (!valid || record.disabled) return undefined;
+        if (hasher.needsRehash(record.passwordHash)) {
+          // Upgrade to the configured cost while we hold the plaintext; a failure must not
+          // block sign-in, and is logged (the account, never the password; the old hash stays).
+          await hasher.hashPassword(password)
+            .then((hash) => replacePasswordHash(db, record.id, record.passwordHash, hash))
+            .catch((error: unknown) => logger.warn({ err: error, accountId: record.id }, 'password rehash failed; the old hash stays'));
+        }
+        return { account: toAccount(record), factors };
+      },
+    };
+  }
+
   return {
     warmUp: () => hasher.warmUp(),
 
@@ -83,20 +105,16 @@ export function createAccountService(db: Database, config: Config, logger: Pick<
       });
     },
 
+    passwordCandidate,
+
     async authenticate(email, password) {
-      const record = await findAccountByEmail(db, email);
-      // Same argon2 work whether the account is unknown, disabled or the password wrong.
-      if (!record) return hasher.verifyDummy(password).then(() => undefined);
-      const valid = await hasher.verifyPassword(record.passwordHash, password);
-      if (!valid || record.disabled) return undefined;
-      if (hasher.needsRehash(record.passwordHash)) {
-        // Upgrade to the configured cost while we hold the plaintext; a failure must not
-        // block sign-in, and is logged (the account, never the password; the old hash stays).
-        await hasher.hashPassword(password)
-          .then((hash) => replacePasswordHash(db, record.id, record.passwordHash, hash))
-          .catch((error: unknown) => logger.warn({ err: error, accountId: record.id }, 'password rehash failed; the old hash stays'));
-      }
-      return toAccount(record);
+      const candidate = await passwordCandidate(email);
+      return (await candidate.verify(password))?.account;
+    },
+
+    async findSignInSubject(id) {
+      const subject = await findSignInSubject(db, { id });
+      return subject && { account: toAccount(subject.record), factors: subject.factors };
     },
 
     async findById(id) {

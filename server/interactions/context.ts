@@ -4,7 +4,7 @@ import type Koa from 'koa';
 import { errors, type default as Provider } from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type { Logger } from 'pino';
-import type { Account, AccountLookup, PasswordAuthenticator } from '../accounts/types.ts';
+import type { AccountLookup, PasswordAuthenticator, SignInSubjectLookup } from '../accounts/types.ts';
 import type { ClientLookup } from '../clients/types.ts';
 import type { Config } from '../config/index.ts';
 import { InteractionExpiredError } from '../errors.ts';
@@ -20,7 +20,7 @@ export interface InteractionDependencies {
   logger: Logger;
   provider: () => Provider;
   passwords: PasswordAuthenticator;
-  accounts: AccountLookup & { findByEmail(email: string): Promise<Account | undefined> };
+  accounts: AccountLookup & SignInSubjectLookup;
   clients: ClientLookup;
   mfa: MfaServices;
   throttle: SignInThrottle;

@@ -18,17 +18,16 @@ import { advance, finish, retry, type Outcome, type StepModule } from './outcome
 type SecondFactorFlow = FlowAt<'second-factor'>;
 
 async function renderSecondFactorStep(deps: InteractionDependencies, ctx: Koa.Context, flow: SecondFactorFlow, problem?: SecondFactorProblem) {
-  const { account } = flow;
-  const factors = await deps.mfa.factors.list(account.id);
-  const hasKeys = factors.some((f) => f.kind === 'webauthn');
+  const { account, factors } = flow;
   ctx.type = 'html';
   ctx.body = secondFactorPage(pageContext(deps.config, ctx), {
     action: `/interaction/${flow.uid}/second-factor`,
     abortAction: `/interaction/${flow.uid}/abort`,
     csrfToken: csrfToken(deps.csrfKey, flow.uid),
     accountEmail: account.email,
-    hasTotp: factors.some((f) => f.kind === 'totp'),
-    webauthnOptions: hasKeys ? await deps.mfa.webauthn.authenticationOptions(flow.uid, 'second-factor', account.id) : undefined,
+    hasTotp: factors.hasTotp,
+    // The keys loaded with the account (loadFlow): not looked up again.
+    webauthnOptions: factors.webauthn.length ? await deps.mfa.webauthn.authenticationOptions(flow.uid, 'second-factor', account.id, factors.webauthn) : undefined,
     rememberDays: rememberAllowed(deps, flow) ? Math.max(1, Math.round(deps.config.mfa.trustedDeviceTtl / 86400)) : undefined,
     problem,
   });

@@ -120,12 +120,13 @@ export function createWebAuthnCredentials({ db, challenges, rpID, rpName, origin
       }
     },
 
-    async authenticationOptions(binding, purpose, accountId) {
+    async authenticationOptions(binding, purpose, accountId, keys) {
       // A passkey sign-in names no account: the browser offers discoverable credentials.
-      const allow = purpose === 'second-factor' && accountId ? await listWebAuthnCredentials(db, accountId) : [];
+      const allow = purpose !== 'second-factor' || !accountId ? []
+        : keys ?? (await listWebAuthnCredentials(db, accountId)).map((c) => ({ id: c.credentialId, transports: c.transports }));
       const options = await generateAuthenticationOptions({
         rpID,
-        allowCredentials: purpose === 'second-factor' ? allow.map((c) => ({ id: c.credentialId, transports: c.transports })) : [],
+        allowCredentials: allow.map((c) => ({ id: c.id, transports: c.transports })),
         userVerification: purpose === 'passkey' ? 'required' : 'preferred',
       });
       await challenges.issue(purpose, binding, options.challenge);
