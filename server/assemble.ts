@@ -78,7 +78,7 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
   // Until Redis first answered, its error is the start's one-line reason, not a line of its own.
   let checked = false;
   let redisError: Error | undefined;
-  const reportOutage = config.redisUrl ? reportRedisOutage(config.redisUrl) : () => {};
+  const reportOutage = config.redisUrl ? reportRedisOutage(config.redisUrl, logger) : () => {};
   const redis = config.redisUrl
     ? connectRedis(config.redisUrl, (error) => (checked ? reportOutage(error) : (redisError = error)))
     : undefined;
@@ -93,7 +93,7 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
   const securityEvents = new SecurityEvents();
   if (metrics) securityEvents.addSink(new SecurityEventMetrics(metrics));
 
-  const accounts = createAccountService(db, config);
+  const accounts = createAccountService(db, config, logger);
   await accounts.warmUp();
   const mfa = createMfaServices({ db, keyring, config, adapterFactory });
   const throttle = createSignInThrottle({ redis, keyPrefix: config.redisKeyPrefix, emailHashKey: keyring.throttle, logger });

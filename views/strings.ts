@@ -143,6 +143,7 @@ export const strings = {
     'error.title': 'Something went wrong',
     'error.generic': 'An unexpected error occurred. Please try again later.',
     'error.status': 'Error {status}',
+    'error.reference': 'Reference: {id}',
     'error.400': 'The request could not be understood.',
     'error.403': 'The request was refused. Go back, reload the page, and try again.',
     'error.404': 'This page does not exist.',

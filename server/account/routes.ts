@@ -8,13 +8,13 @@ import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import { accountKeyPage, accountPage, accountTotpPage, passwordChangedPage } from '../../views/account.ts';
 import { recoveryCodesPage } from '../../views/recovery-codes.ts';
 import { t, type StringKey } from '../../views/strings.ts';
-import { UserError } from '../errors.ts';
+import { LatchkeyError } from '../errors.ts';
 import { formBody } from '../http/body.ts';
 import { csrfGuard, csrfToken, requireSameOrigin } from '../http/csrf.ts';
 import { pageContext } from '../http/page-context.ts';
 import { ACCOUNT_CALLBACK_PATH, ACCOUNT_CLIENT_ID } from '../oidc/account-client.ts';
 import { mfaMandatory } from '../mfa/policy.ts';
-import { MfaError, type Factor } from '../mfa/types.ts';
+import type { Factor } from '../mfa/types.ts';
 import { parseWebAuthnResponse } from '../mfa/webauthn/response-json.ts';
 import { loadAccountSession, recordAddedFactor, type AccountPageDependencies, type AccountSession } from './context.ts';
 import { handleCallback, redirectToSignIn, safeNext } from './sign-in.ts';
@@ -51,6 +51,20 @@ export function accountRouter(deps: AccountPageDependencies): Router {
     ctx.state.accountSession = current;
     if (ctx.method === 'POST') return csrfGuard(deps.csrfKey, () => `account:${current.sessionUid}`)(ctx, next);
     await next();
+  };
+  /**
+   * A refused change (a LatchkeyError the user may read: a key that could not
+   * be registered, a password the policy refuses) shows its form again with
+   * the error's status and message; anything else goes on to the error pages.
+   */
+  const showAgainOnRefusal = (show: (ctx: Koa.Context, message: string) => Promise<void>): Koa.Middleware => async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      if (!(error instanceof LatchkeyError) || error.status >= 500) throw error;
+      ctx.status = error.status;
+      await show(ctx, error.userMessage());
+    }
   };
   /** Changes need a fresh factor: otherwise re-authenticate and come back to `back`. */
   const fresh = (back: string): Koa.Middleware => async (ctx, next) => {
@@ -118,18 +132,12 @@ export function accountRouter(deps: AccountPageDependencies): Router {
     ctx.body = accountKeyPage(page(ctx), { csrfToken: csrf(s), error, options: await deps.mfa.webauthn.registrationOptions(setupKey(s), s.account) });
   };
   router.get('/account/security-keys', signedIn, fresh('/account/security-keys'), (ctx) => showKeySetup(ctx));
-  router.post('/account/security-keys', signedIn, fresh('/account/security-keys'), async (ctx) => {
+  router.post('/account/security-keys', signedIn, fresh('/account/security-keys'), showAgainOnRefusal(showKeySetup), async (ctx) => {
     const s = session(ctx);
     const body = ctx.request.body ?? {};
-    try {
-      const response = parseWebAuthnResponse<RegistrationResponseJSON>(body.webauthn_response);
-      const factor = await deps.mfa.webauthn.register(setupKey(s), s.account.id, body.name ?? '', response);
-      await factorAdded(ctx, factor);
-    } catch (error) {
-      if (!(error instanceof MfaError)) throw error;
-      ctx.status = 400;
-      await showKeySetup(ctx, t(error.messageKey as StringKey));
-    }
+    const response = parseWebAuthnResponse<RegistrationResponseJSON>(body.webauthn_response, 'registration');
+    const factor = await deps.mfa.webauthn.register(setupKey(s), s.account.id, body.name ?? '', response);
+    await factorAdded(ctx, factor);
   });
 
   router.post('/account/factors/:id/remove', signedIn, fresh('/account'), async (ctx) => {
@@ -161,15 +169,10 @@ export function accountRouter(deps: AccountPageDependencies): Router {
     back(ctx, 'forgotten');
   });
 
-  router.post('/account/password', signedIn, fresh('/account'), async (ctx) => {
+  const showPasswordRefused = (ctx: Koa.Context, error: string) => showOverview(ctx, { error });
+  router.post('/account/password', signedIn, fresh('/account'), showAgainOnRefusal(showPasswordRefused), async (ctx) => {
     const s = session(ctx);
-    try {
-      await deps.accounts.changePassword(s.account.id, ctx.request.body?.new_password ?? '');
-    } catch (error) {
-      if (!(error instanceof UserError)) throw error;
-      ctx.status = 400;
-      return showOverview(ctx, { error: error.message });
-    }
+    await deps.accounts.changePassword(s.account.id, ctx.request.body?.new_password ?? '');
     deps.logger.info({ accountId: s.account.id }, 'password changed on the account page');
     ctx.type = 'html';
     ctx.body = passwordChangedPage(page(ctx));

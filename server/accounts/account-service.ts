@@ -3,6 +3,7 @@
 // The domain operations (changePassword, resetMfa, signOutEverywhere) live
 // here only: the CLI and /account both call them, so what a new password or a
 // reset ends is decided in one place.
+import { pino, type Logger } from 'pino';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/database.ts';
 import { NotFoundError, UserError } from '../errors.ts';
@@ -10,14 +11,14 @@ import { createFactorDirectory } from '../mfa/factor-directory.ts';
 import type { FactorCounts } from '../mfa/types.ts';
 import { deleteTrustedDevices } from '../mfa/trusted-devices/trusted-device-queries.ts';
 import {
-  deleteAccount, findAccountByEmail, findAccountById, insertAccount, listAccounts,
+  deleteAccount, findAccountByEmail, findAccountById, findSignInSubject, insertAccount, listAccounts,
   replacePasswordHash, revokeSessions, setDisabled, setPasswordHash, setRequireMfa, toAccount,
 } from './account-queries.ts';
 import { createPasswordHasher } from './password-hashing.ts';
 import { checkPassword } from './password-policy.ts';
-import type { Account, AccountLookup, NewAccount, PasswordAuthenticator } from './types.ts';
+import type { Account, AccountLookup, NewAccount, PasswordAuthenticator, PasswordCandidate, SignInSubjectLookup } from './types.ts';
 
-export interface AccountService extends PasswordAuthenticator, AccountLookup {
+export interface AccountService extends PasswordAuthenticator, AccountLookup, SignInSubjectLookup {
   /** Server start: prepares the dummy hash so the first unknown-email sign-in is not faster or slower. */
   warmUp(): Promise<void>;
   create(account: NewAccount): Promise<Account>;
@@ -56,12 +57,38 @@ export function validateEmail(email: string): string {
   return trimmed;
 }
 
-export function createAccountService(db: Database, config: Config): AccountService {
+/**
+ * `logger` hears what must not stop a sign-in but must not vanish either (a
+ * failed rehash); the CLI, which never signs anyone in, may leave it out.
+ */
+export function createAccountService(db: Database, config: Config, logger: Pick<Logger, 'warn'> = pino()): AccountService {
   const hasher = createPasswordHasher(config.argon2);
 
   function assertPasswordAllowed(password: string, email: string): void {
     const reason = checkPassword(password, { email, productName: config.productName });
     if (reason) throw new UserError(reason);
+  }
+
+  async function passwordCandidate(email: string, deviceTokenHashes: string[] = []): Promise<PasswordCandidate> {
+    const subject = await findSignInSubject(db, { email }, deviceTokenHashes);
+    return {
+      rememberedHere: subject?.rememberedHere ?? false,
+      async verify(password) {
+        // Same argon2 work whether the account is unknown, disabled or the password wrong.
+        if (!subject) return hasher.verifyDummy(password).then(() => undefined);
+        const { record, factors } = subject;
+        const valid = await hasher.verifyPassword(record.passwordHash, password);
+        if (!valid || record.disabled) return undefined;
+        if (hasher.needsRehash(record.passwordHash)) {
+          // Upgrade to the configured cost while we hold the plaintext; a failure must not
+          // block sign-in, and is logged (the account, never the password; the old hash stays).
+          await hasher.hashPassword(password)
+            .then((hash) => replacePasswordHash(db, record.id, record.passwordHash, hash))
+            .catch((error: unknown) => logger.warn({ err: error, accountId: record.id }, 'password rehash failed; the old hash stays'));
+        }
+        return { account: toAccount(record), factors };
+      },
+    };
   }
 
   return {
@@ -78,19 +105,16 @@ export function createAccountService(db: Database, config: Config): AccountServi
       });
     },
 
+    passwordCandidate,
+
     async authenticate(email, password) {
-      const record = await findAccountByEmail(db, email);
-      // Same argon2 work whether the account is unknown, disabled or the password wrong.
-      if (!record) return hasher.verifyDummy(password).then(() => undefined);
-      const valid = await hasher.verifyPassword(record.passwordHash, password);
-      if (!valid || record.disabled) return undefined;
-      if (hasher.needsRehash(record.passwordHash)) {
-        // Upgrade to the configured cost while we hold the plaintext; a failure must not block sign-in.
-        await hasher.hashPassword(password)
-          .then((hash) => replacePasswordHash(db, record.id, record.passwordHash, hash))
-          .catch(() => {});
-      }
-      return toAccount(record);
+      const candidate = await passwordCandidate(email);
+      return (await candidate.verify(password))?.account;
+    },
+
+    async findSignInSubject(id) {
+      const subject = await findSignInSubject(db, { id });
+      return subject && { account: toAccount(subject.record), factors: subject.factors };
     },
 
     async findById(id) {

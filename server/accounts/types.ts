@@ -1,4 +1,6 @@
 // An end-user account.
+import type { FactorSummary } from '../mfa/types.ts';
+
 export interface Account {
   /** UUID, the OIDC `sub`. */
   id: string;
@@ -40,8 +42,32 @@ export interface NewAccount {
   password: string;
 }
 
+/** An account as a sign-in step sees it: with its factors in brief, loaded together. */
+export interface SignInSubject {
+  account: Account;
+  factors: FactorSummary;
+}
+
+/** The account an email names, looked up once for a password POST. */
+export interface PasswordCandidate {
+  /** The browser's remembered-device tokens hold a live device of this account. */
+  rememberedHere: boolean;
+  /**
+   * The account with its factors when `password` is right and the account
+   * enabled, else undefined; an unknown email costs the same argon2 work (a
+   * dummy verify). Rehashes below-cost hashes (a failure is logged).
+   */
+  verify(password: string): Promise<SignInSubject | undefined>;
+}
+
 /** What the sign-in step needs. */
 export interface PasswordAuthenticator {
+  /**
+   * The one lookup of `email` a password POST makes: the account, its
+   * factors, and whether one of `deviceTokenHashes` (TrustedDevices.tokenHashes)
+   * is a remembered device of it.
+   */
+  passwordCandidate(email: string, deviceTokenHashes?: string[]): Promise<PasswordCandidate>;
   /**
    * The account when email and password match and it is enabled, else
    * undefined. Unknown email, wrong password and disabled account take the
@@ -54,4 +80,9 @@ export interface PasswordAuthenticator {
 /** What findAccount and userinfo need. */
 export interface AccountLookup {
   findById(id: string): Promise<Account | undefined>;
+}
+
+/** What the sign-in flow needs to load an interaction's account: with its factors, in one query. */
+export interface SignInSubjectLookup {
+  findSignInSubject(id: string): Promise<SignInSubject | undefined>;
 }

@@ -1,12 +1,14 @@
 // The process's one Redis connection (oidc-provider storage, rate limits, caches).
 import { Redis } from 'ioredis';
+import { pino, type Logger } from 'pino';
 
-/** The default outage report: one stderr line naming the host, never the password. */
-export const reportRedisOutage = (url: string) => (error: Error): void => {
-  console.error(`Redis ${redactedHost(url)}: ${error.message} (reconnecting)`);
+/** The outage report: one pino line naming the host, never the password. */
+export const reportRedisOutage = (url: string, logger: Pick<Logger, 'error'>) => (error: Error): void => {
+  logger.error({ err: error, redis: redactedHost(url) }, 'Redis connection failed; reconnecting');
 };
 
-export function connectRedis(url: string, onError: (error: Error) => void = reportRedisOutage(url)): Redis {
+/** `onError` hears each outage once; by default it is logged with `logger` (the server passes its own). */
+export function connectRedis(url: string, onError: (error: Error) => void = reportRedisOutage(url, pino())): Redis {
   const redis = new Redis(url, {
     // Commands issued in the same tick share one write: every token request touches Redis.
     enableAutoPipelining: true,

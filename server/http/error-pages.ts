@@ -1,9 +1,17 @@
-// Turns errors thrown by Latchkey's own routes into an HTML page (or JSON for
-// API-style callers) without leaking internals: 5xx get a generic message.
+// The one place an error thrown by Latchkey's routes (and whatever escapes
+// oidc-provider's own handling) becomes an answer, modelled on oidc-provider's
+// lib/helpers/errors.js: a LatchkeyError says its status, what the user reads
+// and whether its message may be shown; Koa's http-errors (ctx.throw) and
+// oidc-provider's errors say status and expose; anything else is a 500 with a
+// generic message and the request id, logged through the app's 'error' event
+// (one pino line with that id, server/http/request-id.ts). A browser gets the
+// error page, an API-style caller (Accept: JSON, or no Accept) JSON.
 import type Koa from 'koa';
 import { errorPage } from '../../views/error.ts';
 import type { PageContext } from '../../views/layout.ts';
 import { hasString, t } from '../../views/strings.ts';
+import { LatchkeyError } from '../errors.ts';
+import { requestIdOf } from './request-id.ts';
 
 interface HttpLikeError {
   status?: unknown;
@@ -13,11 +21,24 @@ interface HttpLikeError {
   headers?: unknown;
 }
 
+/** An answer to an error: what every caller gets, whatever the format. */
+export interface ErrorAnswer {
+  status: number;
+  /** OAuth-style code for JSON callers. */
+  code: string;
+  title: string;
+  message: string;
+  headers: Record<string, string>;
+  /** Server errors only: the id the logs hold the error under. */
+  requestId?: string;
+}
+
 const ERROR_CODES: Record<number, string> = {
   401: 'unauthorized',
   403: 'access_denied',
   404: 'not_found',
   405: 'method_not_allowed',
+  409: 'conflict',
   413: 'request_too_large',
   415: 'unsupported_media_type',
   429: 'too_many_requests',
@@ -28,15 +49,33 @@ function statusOf(err: HttpLikeError): number {
   return Number.isInteger(status) && status >= 400 && status <= 599 ? status : 500;
 }
 
-function describe(err: HttpLikeError, status: number): { title: string; message: string } {
-  if (status >= 500) return { title: t('error.title'), message: t('error.generic') };
-  const titleKey = `error.title.${status}`;
+function messageOf(err: HttpLikeError, status: number): string {
+  if (status >= 500) return t('error.generic');
+  if (err instanceof LatchkeyError) return err.userMessage();
+  if (err.expose === true && typeof err.message === 'string' && err.message) return err.message;
   const fallbackKey = `error.${status}`;
-  const title = hasString(titleKey) ? t(titleKey) : t('error.title');
-  const message = err.expose === true && typeof err.message === 'string' && err.message
-    ? err.message
-    : hasString(fallbackKey) ? t(fallbackKey) : t('error.400');
-  return { title, message };
+  return hasString(fallbackKey) ? t(fallbackKey) : t('error.400');
+}
+
+function headersOf(err: HttpLikeError, status: number): Record<string, string> {
+  // A server error's headers are internals too.
+  if (status >= 500 || !err.headers || typeof err.headers !== 'object') return {};
+  return Object.fromEntries(Object.entries(err.headers).map(([name, value]) => [name, String(value)]));
+}
+
+/** What to answer for `caught` (exported for the unit tests). */
+export function errorAnswer(caught: unknown, requestId?: string): ErrorAnswer {
+  const err = (caught ?? {}) as HttpLikeError;
+  const status = statusOf(err);
+  const titleKey = `error.title.${status}`;
+  return {
+    status,
+    code: ERROR_CODES[status] ?? (status >= 500 ? 'server_error' : 'invalid_request'),
+    title: hasString(titleKey) ? t(titleKey) : t('error.title'),
+    message: messageOf(err, status),
+    headers: headersOf(err, status),
+    requestId: status >= 500 ? requestId : undefined,
+  };
 }
 
 export function errorPages(pageContext: (ctx: Koa.Context) => PageContext): Koa.Middleware {
@@ -44,24 +83,21 @@ export function errorPages(pageContext: (ctx: Koa.Context) => PageContext): Koa.
     try {
       await next();
     } catch (caught) {
-      const err = (caught ?? {}) as HttpLikeError;
-      const status = statusOf(err);
-      if (status >= 500) ctx.app.emit('error', caught, ctx);
+      const answer = errorAnswer(caught, requestIdOf(ctx.req));
+      // Logged once, by the app's 'error' listener, with the request id.
+      if (answer.status >= 500) ctx.app.emit('error', caught, ctx);
       // Too late to render anything (already streaming or handed off).
       if (ctx.headerSent || !ctx.writable || ctx.respond === false) return;
 
-      const { title, message } = describe(err, status);
-      ctx.status = status;
-      if (status < 500 && err.headers && typeof err.headers === 'object') {
-        for (const [name, value] of Object.entries(err.headers)) ctx.set(name, String(value));
-      }
+      ctx.status = answer.status;
+      for (const [name, value] of Object.entries(answer.headers)) ctx.set(name, value);
       ctx.set('Cache-Control', 'no-store');
       // A browser always sends Accept; an API client that sends none gets JSON.
       if (!ctx.get('Accept') || ctx.accepts('html', 'json') === 'json') {
-        ctx.body = { error: ERROR_CODES[status] ?? (status >= 500 ? 'server_error' : 'invalid_request'), error_description: message };
+        ctx.body = { error: answer.code, error_description: answer.message, ...(answer.requestId && { request_id: answer.requestId }) };
       } else {
         ctx.type = 'html';
-        ctx.body = errorPage(pageContext(ctx), { title, message, status });
+        ctx.body = errorPage(pageContext(ctx), { title: answer.title, message: answer.message, status: answer.status, requestId: answer.requestId });
       }
     }
   };

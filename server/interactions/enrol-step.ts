@@ -4,11 +4,10 @@
 import type Koa from 'koa';
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import { enrolPage } from '../../views/enrol.ts';
-import { t, type StringKey } from '../../views/strings.ts';
+import { t } from '../../views/strings.ts';
 import { csrfToken } from '../http/csrf.ts';
 import { pageContext } from '../http/page-context.ts';
 import { addedFactor, withSecondFactor, type SecondFactorMethod } from '../mfa/policy.ts';
-import { MfaError } from '../mfa/types.ts';
 import { parseWebAuthnResponse } from '../mfa/webauthn/response-json.ts';
 import type { InteractionDependencies } from './context.ts';
 import { progressOf, type FlowAt } from './flow.ts';
@@ -55,17 +54,14 @@ async function submitTotpEnrolment(deps: InteractionDependencies, ctx: Koa.Conte
 
 async function submitKeyEnrolment(deps: InteractionDependencies, ctx: Koa.Context, flow: EnrolFlow): Promise<Outcome<EnrolProblem>> {
   const body = ctx.request.body as Record<string, string | undefined>;
-  try {
-    const response = parseWebAuthnResponse<RegistrationResponseJSON>(body.webauthn_response);
-    const factor = await deps.mfa.webauthn.register(flow.uid, flow.account.id, body.name ?? '', response);
-    return await enrolled(deps, flow, addedFactor(factor));
-  } catch (error) {
-    if (!(error instanceof MfaError)) throw error;
-    return retry(400, { key: t(error.messageKey as StringKey) });
-  }
+  // A refused key throws MfaError (400): the step's refusal shows it by the key form.
+  const response = parseWebAuthnResponse<RegistrationResponseJSON>(body.webauthn_response, 'registration');
+  const factor = await deps.mfa.webauthn.register(flow.uid, flow.account.id, body.name ?? '', response);
+  return enrolled(deps, flow, addedFactor(factor));
 }
 
 export const enrolStep: StepModule<'enrol', EnrolProblem> = {
   show: renderEnrolStep,
   actions: { 'enrol/totp': submitTotpEnrolment, 'enrol/webauthn': submitKeyEnrolment },
+  refusal: (message, action) => (action === 'enrol/webauthn' ? { key: message } : { totp: message }),
 };

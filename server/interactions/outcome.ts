@@ -41,9 +41,20 @@ export function targetOf(from: Step, outcome: Outcome<unknown>): Target {
   }
 }
 
-/** A step: its page, and its POST actions (/interaction/:uid/<action>). Adding a step is one of these plus a TRANSITIONS row. */
+/** The form a POST action sent. */
+export type FormBody = Record<string, string | undefined>;
+
+/**
+ * A step: its page, and its POST actions (/interaction/:uid/<action>). Adding a step is one of these plus a TRANSITIONS row.
+ * An action answers with an outcome, or throws: a refused attempt is a
+ * ThrottledError or MfaError, which routes.ts (refusedOutcome) turns into a
+ * `throttled` or `retry` outcome with the page's `refusal`; anything else goes
+ * on to the error pages.
+ */
 export interface StepModule<S extends Step, P = never> {
   /** The page, with what the last attempt got wrong; or an outcome when the step needs no page. */
   show(deps: InteractionDependencies, ctx: Koa.Context, flow: FlowAt<S>, problem?: P): Promise<Outcome<P> | void>;
   actions: Record<string, (deps: InteractionDependencies, ctx: Koa.Context, flow: FlowAt<S>) => Promise<Outcome<P>>>;
+  /** How the page shows `message` about a refused POST of `action` (keeping what was typed). A step without it refuses nothing. */
+  refusal?: (message: string, action: string, body: FormBody) => P;
 }

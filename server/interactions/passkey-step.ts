@@ -2,26 +2,20 @@
 // user verification is both factors at once.
 import type Koa from 'koa';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
-import { t } from '../../views/strings.ts';
 import { passkeyOnly } from '../mfa/policy.ts';
 import { MfaError } from '../mfa/types.ts';
 import { parseWebAuthnResponse } from '../mfa/webauthn/response-json.ts';
 import type { InteractionDependencies } from './context.ts';
 import type { FlowAt } from './flow.ts';
-import { finish, retry, type Outcome } from './outcome.ts';
+import { finish, type Outcome } from './outcome.ts';
 import type { PasswordProblem } from './password-step.ts';
 
+/** A refused passkey throws MfaError (401): the password step's refusal shows it. */
 export async function submitPasskey(deps: InteractionDependencies, ctx: Koa.Context, flow: FlowAt<'password'>): Promise<Outcome<PasswordProblem>> {
   const body = ctx.request.body as Record<string, string | undefined>;
-  try {
-    const response = parseWebAuthnResponse<AuthenticationResponseJSON>(body.webauthn_response);
-    const { accountId, factor } = await deps.mfa.webauthn.authenticate(flow.uid, 'passkey', response);
-    const account = await deps.accounts.findById(accountId);
-    if (!account || account.disabled) throw new MfaError('login.passkeyFailed', 'account disabled or gone');
-    return finish(accountId, passkeyOnly({ synced: factor.synced ?? false }));
-  } catch (error) {
-    if (!(error instanceof MfaError)) throw error;
-    deps.logger.info({ reason: error.message }, 'passkey sign-in refused');
-    return retry(401, { error: t('login.passkeyFailed') });
-  }
+  const response = parseWebAuthnResponse<AuthenticationResponseJSON>(body.webauthn_response, 'authentication');
+  const { accountId, factor } = await deps.mfa.webauthn.authenticate(flow.uid, 'passkey', response);
+  const account = await deps.accounts.findById(accountId);
+  if (!account || account.disabled) throw new MfaError('login.passkeyFailed', { status: 401, detail: 'account disabled or gone' });
+  return finish(accountId, passkeyOnly({ synced: factor.synced ?? false }));
 }

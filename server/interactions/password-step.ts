@@ -5,7 +5,7 @@
 // from the all-IPs account limit, so an attacker elsewhere cannot lock its
 // owner out.
 import type Koa from 'koa';
-import type { Account } from '../accounts/types.ts';
+import type { PasswordCandidate, SignInSubject } from '../accounts/types.ts';
 import { loginPage } from '../../views/login.ts';
 import { t } from '../../views/strings.ts';
 import { csrfToken } from '../http/csrf.ts';
@@ -13,11 +13,11 @@ import { isKnownBrowser, rememberKnownBrowser } from '../http/known-browser-cook
 import { pageContext } from '../http/page-context.ts';
 import { readDeviceTokens } from '../http/trusted-device-cookie.ts';
 import { passwordOnly, passwordOnTrustedDevice } from '../mfa/policy.ts';
-import { ThrottledError } from '../throttle/types.ts';
+import { hasAnyFactor } from '../mfa/types.ts';
 import type { InteractionDependencies } from './context.ts';
 import { rememberAllowed } from './finish-login.ts';
 import { mustUseMfa, type FlowAt } from './flow.ts';
-import { advance, finish, retry, throttled, type Outcome, type StepModule } from './outcome.ts';
+import { advance, finish, retry, type Outcome, type StepModule } from './outcome.ts';
 import { submitPasskey } from './passkey-step.ts';
 
 /** What the password page says about a refused attempt. */
@@ -44,42 +44,38 @@ async function renderPasswordStep(deps: InteractionDependencies, ctx: Koa.Contex
   });
 }
 
-/** Has this browser signed in to the account before, or does it hold a remembered device of it? */
-async function knownBrowser(deps: InteractionDependencies, ctx: Koa.Context, email: string): Promise<boolean> {
-  if (isKnownBrowser(ctx, deps.config.https, deps.throttle.emailKey(email))) return true;
-  const tokens = readDeviceTokens(ctx, deps.config.https);
-  if (tokens.length === 0) return false;
-  const [accountIds, account] = await Promise.all([deps.mfa.trustedDevices.accountIdsFor(tokens), deps.accounts.findByEmail(email)]);
-  return account !== undefined && accountIds.includes(account.id);
-}
-
+/**
+ * A password POST looks its email up once (the account, its factors, and
+ * whether the browser remembers a device of it: PasswordCandidate), and only
+ * once the throttle let the attempt through: a throttled attempt runs no query.
+ */
 async function submitPasswordStep(deps: InteractionDependencies, ctx: Koa.Context, flow: PasswordFlow): Promise<Outcome<PasswordProblem>> {
   const body = ctx.request.body as Record<string, string | undefined>;
   const email = (body.email ?? '').trim();
   const password = body.password ?? '';
   const { throttle } = deps;
-  try {
-    const known = { knownBrowser: email !== '' && await knownBrowser(deps, ctx, email) };
-    await throttle.passwordAttempt(email, ctx.ip, known);
-    const account = email && password ? await deps.passwords.authenticate(email, password) : undefined;
-    if (!account) return retry(401, { email, error: t('login.invalid') });
-    await throttle.passwordSucceeded(email, ctx.ip, known);
-    rememberKnownBrowser(ctx, deps.config.https, throttle.emailKey(email));
-    return await afterPassword(deps, ctx, flow, account);
-  } catch (error) {
-    if (!(error instanceof ThrottledError)) throw error;
-    return throttled(error.retryAfterSeconds, (message) => ({ email, error: message }));
-  }
+  const tokens = readDeviceTokens(ctx, deps.config.https);
+  let lookup: Promise<PasswordCandidate> | undefined;
+  const candidate = () => (lookup ??= deps.passwords.passwordCandidate(email, deps.mfa.trustedDevices.tokenHashes(tokens)));
+  // Has this browser signed in to the account before (a cookie), or does it hold a remembered device of it (the lookup)?
+  const knownBrowser = email !== '' && (isKnownBrowser(ctx, deps.config.https, throttle.emailKey(email))
+    || (tokens.length > 0 && (async () => (await candidate()).rememberedHere)));
+  await throttle.passwordAttempt(email, ctx.ip, { knownBrowser }); // over a limit: ThrottledError, see refusal
+  const subject = email && password ? await (await candidate()).verify(password) : undefined;
+  if (!subject) return retry(401, { email, error: t('login.invalid') });
+  await throttle.passwordSucceeded(email, ctx.ip, { knownBrowser: typeof knownBrowser === 'function' ? await knownBrowser() : knownBrowser });
+  rememberKnownBrowser(ctx, deps.config.https, throttle.emailKey(email));
+  return afterPassword(deps, flow, subject, (await candidate()).rememberedHere ? tokens : []);
 }
 
-/** The password is right: done, or on to the second factor or enrolment. */
-async function afterPassword(deps: InteractionDependencies, ctx: Koa.Context, flow: PasswordFlow, account: Account): Promise<Outcome<never>> {
-  const hasFactors = await deps.mfa.factors.hasFactors(account.id);
+/** The password is right: done, or on to the second factor or enrolment. `deviceTokens`: the cookie's, when one is a live device of the account. */
+async function afterPassword(deps: InteractionDependencies, flow: PasswordFlow, { account, factors }: SignInSubject, deviceTokens: string[]): Promise<Outcome<never>> {
+  const hasFactors = hasAnyFactor(factors);
   const mandatory = mustUseMfa(deps, flow.details, flow.client, account);
   if (!hasFactors && !mandatory) return finish(account.id, passwordOnly());
   if (hasFactors && rememberAllowed(deps, flow)) {
-    const tokens = readDeviceTokens(ctx, deps.config.https);
-    if (tokens.length && await deps.mfa.trustedDevices.isTrusted(account.id, tokens)) {
+    // Records the device's use (and checks it again: it may have been forgotten since the lookup).
+    if (deviceTokens.length && await deps.mfa.trustedDevices.isTrusted(account.id, deviceTokens)) {
       deps.logger.info({ accountId: account.id }, 'second factor skipped: trusted device');
       return finish(account.id, passwordOnTrustedDevice());
     }
@@ -91,4 +87,8 @@ async function afterPassword(deps: InteractionDependencies, ctx: Koa.Context, fl
 export const passwordStep: StepModule<'password', PasswordProblem> = {
   show: renderPasswordStep,
   actions: { login: submitPasswordStep, passkey: submitPasskey },
+  // The email stays typed. A refused passkey says only that it could not be
+  // used: its reason ("not registered to your account") is for the logs.
+  refusal: (message, action, body) =>
+    (action === 'passkey' ? { error: t('login.passkeyFailed') } : { email: (body.email ?? '').trim(), error: message }),
 };

@@ -4,21 +4,21 @@
 // state machine says the interaction is in.
 import Router from '@koa/router';
 import type Koa from 'koa';
-import { errors } from 'oidc-provider';
-import { t } from '../../views/strings.ts';
 import { formBody } from '../http/body.ts';
 import { csrfGuard, requireSameOrigin } from '../http/csrf.ts';
+import { MfaError } from '../mfa/types.ts';
 import { INTERACTION_PATH } from '../oidc/configuration.ts';
+import { ThrottledError } from '../throttle/types.ts';
 import { finishStep, showCurrentStep, type InteractionDependencies } from './context.ts';
 import { consentStep } from './consent-step.ts';
 import { enrolStep } from './enrol-step.ts';
 import { finishLogin } from './finish-login.ts';
 import { loadFlow, type FlowAt } from './flow.ts';
 import { noticeStep } from './notice-step.ts';
-import { targetOf, type Outcome, type StepModule } from './outcome.ts';
+import { retry, targetOf, throttled, type FormBody, type Outcome, type StepModule } from './outcome.ts';
 import { passwordStep } from './password-step.ts';
 import { secondFactorStep } from './second-factor-step.ts';
-import { assertStep, assertTransition, StepNotAllowedError, type Step } from './state-machine.ts';
+import { assertStep, assertTransition, type Step } from './state-machine.ts';
 import { answerThrottled } from './throttled.ts';
 
 /** Every step's page and POST actions; a step missing here does not compile. */
@@ -57,6 +57,23 @@ export async function applyOutcome<S extends Step, P>(deps: InteractionDependenc
 }
 
 /**
+ * The one place a refused attempt becomes an outcome: over a limit, 429 and
+ * the page with the wait; a refused factor, the page again with the error's
+ * status and message. Anything else (a 403 for the wrong step, a 500) goes on
+ * to the error pages.
+ */
+export function refusedOutcome<P>(deps: InteractionDependencies, ctx: Koa.Context, flow: FlowAt<Step>, step: StepModule<Step, P>, action: string, error: unknown): Outcome<P> {
+  const refusal = step.refusal;
+  if (!refusal || !(error instanceof ThrottledError || error instanceof MfaError)) throw error;
+  const body = (ctx.request.body ?? {}) as FormBody;
+  const problem = (message: string) => refusal(message, action, body);
+  if (error instanceof ThrottledError) return throttled(error.retryAfterSeconds, problem);
+  const accountId = 'account' in flow ? flow.account.id : undefined;
+  deps.logger.info({ accountId, step: flow.step, action, reason: error.message }, 'sign-in attempt refused');
+  return retry(error.status, problem(error.userMessage()));
+}
+
+/**
  * The sign-in router. Strict and case-sensitive (/INTERACTION/:uid or a
  * trailing slash is no route: 404), with the guards in each route's own
  * chain, so they match exactly when the route does (C58). Its `stack` lists
@@ -65,20 +82,11 @@ export async function applyOutcome<S extends Step, P>(deps: InteractionDependenc
 export function interactionRouter(deps: InteractionDependencies): Router {
   const router = new Router({ prefix: INTERACTION_PATH, sensitive: true, strict: true });
 
-  // An expired or foreign interaction is a user-facing 400, not a 500.
-  const userErrors: Koa.Middleware = async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
-      if (error instanceof errors.SessionNotFound) ctx.throw(400, t('error.interaction_expired'));
-      if (error instanceof StepNotAllowedError) ctx.throw(403, t('error.step_not_allowed'));
-      throw error;
-    }
-  };
   // Every form: same origin, a parsed body, and a CSRF token bound to this interaction.
-  const form: Koa.Middleware[] = [userErrors, requireSameOrigin(deps.config.issuer), formBody(), csrfGuard(deps.csrfKey, (ctx) => ctx.params.uid)];
+  // (An expired interaction or the wrong step throws a LatchkeyError: 400 or 403 from the error pages.)
+  const form: Koa.Middleware[] = [requireSameOrigin(deps.config.issuer), formBody(), csrfGuard(deps.csrfKey, (ctx) => ctx.params.uid)];
 
-  router.get('/:uid', userErrors, async (ctx) => {
+  router.get('/:uid', async (ctx) => {
     const flow = await loadFlow(deps, ctx);
     ctx.set('Cache-Control', 'no-store');
     const step = STEPS[flow.step] as StepModule<Step, unknown>;
@@ -97,7 +105,8 @@ export function interactionRouter(deps: InteractionDependencies): Router {
         const flow = await loadFlow(deps, ctx);
         assertStep(flow.state, name);
         ctx.set('Cache-Control', 'no-store');
-        await applyOutcome(deps, ctx, flow, await handler(deps, ctx, flow));
+        const outcome = await handler(deps, ctx, flow).catch((error: unknown) => refusedOutcome(deps, ctx, flow, step, action, error));
+        await applyOutcome(deps, ctx, flow, outcome);
       });
     }
   }

@@ -9,28 +9,25 @@ import { t, type StringKey } from '../../views/strings.ts';
 import { csrfToken } from '../http/csrf.ts';
 import { pageContext } from '../http/page-context.ts';
 import { withSecondFactor, type SecondFactorMethod } from '../mfa/policy.ts';
-import { MfaError } from '../mfa/types.ts';
 import { parseWebAuthnResponse } from '../mfa/webauthn/response-json.ts';
-import { ThrottledError } from '../throttle/types.ts';
 import type { InteractionDependencies } from './context.ts';
 import { rememberAllowed } from './finish-login.ts';
 import { progressOf, type FlowAt } from './flow.ts';
-import { advance, finish, retry, throttled, type Outcome, type StepModule } from './outcome.ts';
+import { advance, finish, retry, type Outcome, type StepModule } from './outcome.ts';
 
 type SecondFactorFlow = FlowAt<'second-factor'>;
 
 async function renderSecondFactorStep(deps: InteractionDependencies, ctx: Koa.Context, flow: SecondFactorFlow, problem?: SecondFactorProblem) {
-  const { account } = flow;
-  const factors = await deps.mfa.factors.list(account.id);
-  const hasKeys = factors.some((f) => f.kind === 'webauthn');
+  const { account, factors } = flow;
   ctx.type = 'html';
   ctx.body = secondFactorPage(pageContext(deps.config, ctx), {
     action: `/interaction/${flow.uid}/second-factor`,
     abortAction: `/interaction/${flow.uid}/abort`,
     csrfToken: csrfToken(deps.csrfKey, flow.uid),
     accountEmail: account.email,
-    hasTotp: factors.some((f) => f.kind === 'totp'),
-    webauthnOptions: hasKeys ? await deps.mfa.webauthn.authenticationOptions(flow.uid, 'second-factor', account.id) : undefined,
+    hasTotp: factors.hasTotp,
+    // The keys loaded with the account (loadFlow): not looked up again.
+    webauthnOptions: factors.webauthn.length ? await deps.mfa.webauthn.authenticationOptions(flow.uid, 'second-factor', account.id, factors.webauthn) : undefined,
     rememberDays: rememberAllowed(deps, flow) ? Math.max(1, Math.round(deps.config.mfa.trustedDeviceTtl / 86400)) : undefined,
     problem,
   });
@@ -71,14 +68,10 @@ async function verify(deps: InteractionDependencies, flow: SecondFactorFlow, off
       return used ? { method: { kind: 'recovery' }, recoveryLeft: used.remaining } : { failure: 'mfa.invalidRecovery' };
     }
     case 'webauthn': {
-      try {
-        const response = parseWebAuthnResponse<AuthenticationResponseJSON>(body.webauthn_response);
-        const { factor, userVerified } = await deps.mfa.webauthn.authenticate(flow.uid, 'second-factor', response, accountId);
-        return { method: { kind: 'webauthn', synced: factor.synced ?? false, userVerified } };
-      } catch (error) {
-        if (error instanceof MfaError) return { failure: error.messageKey as StringKey };
-        throw error;
-      }
+      // A refused key throws MfaError (401): the step's refusal shows its message.
+      const response = parseWebAuthnResponse<AuthenticationResponseJSON>(body.webauthn_response, 'authentication');
+      const { factor, userVerified } = await deps.mfa.webauthn.authenticate(flow.uid, 'second-factor', response, accountId);
+      return { method: { kind: 'webauthn', synced: factor.synced ?? false, userVerified } };
     }
   }
 }
@@ -97,26 +90,25 @@ async function submitSecondFactorStep(deps: InteractionDependencies, ctx: Koa.Co
       message: t('mfa.bothCodes'), fields: ['code', 'recovery_code'], typed: { code: body.code, recoveryCode: body.recovery_code },
     });
   }
-  try {
-    await throttle.secondFactorAttempt(accountId, ctx.ip);
-    const verdict = await verify(deps, flow, offered, body);
-    if ('failure' in verdict) {
-      deps.logger.info({ accountId, method: offered }, 'second factor refused');
-      return retry(401, { message: t(verdict.failure), fields: [FIELD[offered]] });
-    }
-    await throttle.secondFactorSucceeded(accountId, ctx.ip);
-    const result = withSecondFactor(verdict.method, flow.amr);
-    const rememberDevice = body.remember_device === '1';
-    if (verdict.recoveryLeft === undefined) return finish(accountId, result, rememberDevice);
-    // A recovery code: say how many are left before going on.
-    return advance('notice', progressOf(flow, { result, rememberDevice, notice: { kind: 'recovery-used', remaining: verdict.recoveryLeft } }));
-  } catch (error) {
-    if (!(error instanceof ThrottledError)) throw error;
-    return throttled(error.retryAfterSeconds, (message) => ({ message, fields: [FIELD[offered]] }));
+  await throttle.secondFactorAttempt(accountId, ctx.ip); // over a limit: ThrottledError, see refusal
+  const verdict = await verify(deps, flow, offered, body);
+  if ('failure' in verdict) {
+    deps.logger.info({ accountId, method: offered }, 'second factor refused');
+    return retry(401, { message: t(verdict.failure), fields: [FIELD[offered]] });
   }
+  await throttle.secondFactorSucceeded(accountId, ctx.ip);
+  const result = withSecondFactor(verdict.method, flow.amr);
+  const rememberDevice = body.remember_device === '1';
+  if (verdict.recoveryLeft === undefined) return finish(accountId, result, rememberDevice);
+  // A recovery code: say how many are left before going on.
+  return advance('notice', progressOf(flow, { result, rememberDevice, notice: { kind: 'recovery-used', remaining: verdict.recoveryLeft } }));
 }
 
 export const secondFactorStep: StepModule<'second-factor', SecondFactorProblem> = {
   show: renderSecondFactorStep,
   actions: { 'second-factor': submitSecondFactorStep },
+  refusal: (message, _action, body) => {
+    const offered = offeredFactor(body);
+    return { message, fields: [FIELD[offered === 'both' ? 'totp' : offered]] };
+  },
 };

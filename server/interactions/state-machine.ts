@@ -9,6 +9,7 @@
 //      starts at second-factor (or enrol when MFA is mandatory and there is no factor)
 //   done: the login prompt is answered; then consent --(allow / first-party)--> app
 //   any step --(abort)--> access_denied
+import { LatchkeyError } from '../errors.ts';
 
 /**
  * Where each step's outcome may lead: itself (a refused or throttled
@@ -30,8 +31,12 @@ export type Step = keyof typeof TRANSITIONS;
 /** Where an outcome leads: a step, or the end of the prompt. */
 export type Target = Step | 'done';
 
-export class TransitionNotAllowedError extends Error {
+/** A handler answered with an outcome its step may not lead to: a bug, so a 500. */
+export class TransitionNotAllowedError extends LatchkeyError {
   override name = 'TransitionNotAllowedError';
+  constructor(detail: string) {
+    super('error.generic', detail, { status: 500 });
+  }
 }
 
 /** Throws unless TRANSITIONS lets `from` lead to `to`: a handler cannot skip ahead. */
@@ -60,8 +65,12 @@ export interface SignInState {
   requestedMfa?: boolean;
 }
 
-export class StepNotAllowedError extends Error {
+/** A page or POST of a step the interaction is not in: 403, never the step. */
+export class StepNotAllowedError extends LatchkeyError {
   override name = 'StepNotAllowedError';
+  constructor(detail: string) {
+    super('error.step_not_allowed', detail, { status: 403 });
+  }
 }
 
 /**

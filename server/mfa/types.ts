@@ -2,6 +2,7 @@
 // stores, injected (fosite style): each consumer takes only the interfaces it
 // uses. Implementations live beside this file (totp/, webauthn/, recovery/,
 // trusted-devices/); SQL in one query module per table.
+import { LatchkeyError, type MessageKey } from '../errors.ts';
 import type {
   AuthenticationResponseJSON,
   PublicKeyCredentialCreationOptionsJSON,
@@ -23,16 +24,40 @@ export interface Factor {
   synced?: boolean;
 }
 
-/** A user-facing refusal (wrong code, unknown key, ...): the message is safe to show. */
-export class MfaError extends Error {
+/**
+ * A refused factor (wrong code, unknown key, ...): the user reads its key's
+ * text; `detail` is for the logs. 400 for a refused set-up (registration),
+ * 401 for a refused proof (authentication).
+ */
+export class MfaError extends LatchkeyError {
   override name = 'MfaError';
-  /** A key from views/strings.ts. */
-  readonly messageKey: string;
-  constructor(messageKey: string, detail?: string) {
-    super(detail ?? messageKey);
-    this.messageKey = messageKey;
+  constructor(messageKey: MessageKey, options: { status?: 400 | 401; detail?: string } = {}) {
+    super(messageKey, options.detail ?? messageKey, { status: options.status ?? 400 });
   }
 }
+
+/** The WebAuthn ceremony a refusal belongs to: it decides the status (400 or 401). */
+export type Ceremony = 'registration' | 'authentication';
+export const ceremonyStatus = (ceremony: Ceremony): 400 | 401 => (ceremony === 'registration' ? 400 : 401);
+
+/** A WebAuthn credential as authentication options list it. */
+export interface WebAuthnKey {
+  /** base64url, as the browser reports it. */
+  id: string;
+  transports: string[];
+}
+
+/**
+ * An account's factors in brief, loaded with the account in one query
+ * (accounts/account-queries.ts findSignInSubject): what the sign-in steps
+ * decide (has it a factor?) and render (TOTP field, security key options) from.
+ */
+export interface FactorSummary {
+  hasTotp: boolean;
+  webauthn: WebAuthnKey[];
+}
+
+export const hasAnyFactor = (factors: FactorSummary): boolean => factors.hasTotp || factors.webauthn.length > 0;
 
 export interface TotpSetup {
   /** Base32 secret, shown as text for manual entry. */
@@ -86,10 +111,11 @@ export interface WebAuthnCredentials {
   register(binding: string, accountId: string, name: string, response: RegistrationResponseJSON): Promise<Factor>;
   /**
    * Options for navigator.credentials.get. With an account: its credentials,
-   * user verification preferred (second factor). Without: discoverable
-   * credentials, user verification required (passkey sign-in).
+   * user verification preferred (second factor); `keys`, when the caller
+   * loaded them already (FactorSummary), saves looking them up again.
+   * Without: discoverable credentials, user verification required (passkey sign-in).
    */
-  authenticationOptions(binding: string, purpose: 'second-factor' | 'passkey', accountId?: string): Promise<PublicKeyCredentialRequestOptionsJSON>;
+  authenticationOptions(binding: string, purpose: 'second-factor' | 'passkey', accountId?: string, keys?: WebAuthnKey[]): Promise<PublicKeyCredentialRequestOptionsJSON>;
   /**
    * Verifies an assertion: challenge consumed once (bound to `binding` and
    * `purpose`), exact origin and RP ID, counter must grow, UV required for
@@ -114,6 +140,8 @@ export interface TrustedDevices {
   isTrusted(accountId: string, tokens: string[]): Promise<boolean>;
   /** The accounts that the cookie's tokens are live devices of (no use recorded). */
   accountIdsFor(tokens: string[]): Promise<string[]>;
+  /** The keyed hashes the cookie's well-formed tokens are stored under (for a lookup that joins them, findSignInSubject). */
+  tokenHashes(tokens: string[]): string[];
   list(accountId: string): Promise<TrustedDevice[]>;
   forget(accountId: string, id: string): Promise<boolean>;
 }

@@ -133,7 +133,14 @@ export function createSignInThrottle({ redis, keyPrefix, emailHashKey, logger, l
 
   return {
     emailKey,
-    passwordAttempt: (email, ip, options = {}) => attempt(passwordRules(email, ip, options.knownBrowser), ip),
+    async passwordAttempt(email, ip, options = {}) {
+      const known = options.knownBrowser;
+      if (typeof known !== 'function') return attempt(passwordRules(email, ip, known), ip);
+      // The limits that need no lookup decide first; the all-IPs one only if the check says a stranger.
+      const [ipRule, accountIpRule, accountRule] = passwordRules(email, ip, false);
+      await attempt([ipRule, accountIpRule], ip);
+      if (!(await known())) await attempt([accountRule], ip);
+    },
     async passwordSucceeded(email, ip, options = {}) {
       const [ipRule, accountIpRule, ...accountRule] = passwordRules(email, ip, options.knownBrowser);
       await giveBack([ipRule, ...accountRule]);

@@ -1,12 +1,15 @@
 // What the sign-in pages need from the throttle, injected like the MFA
 // stores (server/mfa/types.ts). The implementation: ./sign-in-throttle.ts.
+import { LatchkeyError } from '../errors.ts';
 
-/** A throttled attempt: answered with 429 and Retry-After. */
-export class ThrottledError extends Error {
+/** A throttled attempt: answered with 429 and Retry-After (a sign-in page says how long to wait). */
+export class ThrottledError extends LatchkeyError {
   override name = 'ThrottledError';
   readonly retryAfterSeconds: number;
   constructor(retryAfterSeconds: number) {
-    super(`too many attempts; retry after ${retryAfterSeconds} s`);
+    super('error.429', `too many attempts; retry after ${retryAfterSeconds} s`, {
+      status: 429, headers: { 'Retry-After': String(retryAfterSeconds) },
+    });
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
@@ -32,8 +35,12 @@ export interface SignInThrottle {
    * `knownBrowser`: the browser has signed in to this account before (or
    * holds a remembered device of it), so the all-IPs account limit, the one
    * an attacker elsewhere could run up against the owner, does not apply.
+   * When finding out needs the database (a remembered device), it is a check
+   * run only once the per-IP and account+IP limits let the attempt through:
+   * an attempt they refuse runs no query (and is not counted on the account
+   * limit: it checks no password).
    */
-  passwordAttempt(email: string, ip: string, options?: { knownBrowser?: boolean }): Promise<void>;
+  passwordAttempt(email: string, ip: string, options?: { knownBrowser?: boolean | (() => Promise<boolean>) }): Promise<void>;
   /** The password was right: its attempt is given back and the account+IP history cleared. */
   passwordSucceeded(email: string, ip: string, options?: { knownBrowser?: boolean }): Promise<void>;
   /** Limits: per IP and per account. */

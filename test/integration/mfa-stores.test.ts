@@ -13,6 +13,7 @@ import { deriveKey } from '../../server/crypto/secrets.ts';
 import type { Database } from '../../server/db/database.ts';
 import { createMfaServices, type MfaServices } from '../../server/mfa/index.ts';
 import { deleteTrustedDevices } from '../../server/mfa/trusted-devices/trusted-device-queries.ts';
+import type { MessageKey } from '../../server/errors.ts';
 import { MfaError } from '../../server/mfa/types.ts';
 import { createSignInThrottle } from '../../server/throttle/sign-in-throttle.ts';
 import { ThrottledError } from '../../server/throttle/types.ts';
@@ -55,7 +56,7 @@ async function newAccount() {
 let bindings = 0;
 const binding = () => `interaction-${++bindings}`;
 
-async function refusedWith(t: ExecutionContext, promise: Promise<unknown>, key: string, why: string) {
+async function refusedWith(t: ExecutionContext, promise: Promise<unknown>, key: MessageKey, why: string) {
   const error = await t.throwsAsync(promise, undefined, why);
   t.true(error instanceof MfaError, `${why}: ${error?.name}`);
   t.is((error as MfaError).messageKey, key, why);

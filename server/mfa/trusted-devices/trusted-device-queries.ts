@@ -20,7 +20,8 @@ const COLUMNS = 'id, account_id, label, created_at, last_used_at, expires_at';
 const COLUMNS_OF_D = 'd.id, d.account_id, d.label, d.created_at, d.last_used_at, d.expires_at';
 
 /** SQL condition: device `d` of account `a` (joined on d.account_id) is live. */
-const LIVE = 'd.expires_at > now() AND (a.sessions_revoked_at IS NULL OR d.created_at >= a.sessions_revoked_at)';
+/** A device `d` of account `a` is live: not expired, and remembered since the account's last sign-out everywhere. */
+export const LIVE = 'd.expires_at > now() AND (a.sessions_revoked_at IS NULL OR d.created_at >= a.sessions_revoked_at)';
 
 // The account is the caller's already: a device does not repeat it.
 const toDevice = (row: DeviceRow): TrustedDevice => {

@@ -53,6 +53,7 @@ export function createTrustedDevices({ db, hashKey }: { db: Queryable; hashKey: 
     },
     isTrusted: (accountId, tokens) => touchTrustedDevice(db, accountId, hashes(tokens)),
     accountIdsFor: (tokens) => accountsOfTrustedDevices(db, hashes(tokens)),
+    tokenHashes: hashes,
     list: (accountId) => listTrustedDevices(db, accountId),
     forget: (accountId, id) => deleteTrustedDevice(db, accountId, id),
   };

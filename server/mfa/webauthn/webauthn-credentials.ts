@@ -14,7 +14,7 @@ import {
 import type { Queryable } from '../../db/database.ts';
 import { ConflictError } from '../../errors.ts';
 import { factorName } from '../factor-name.ts';
-import { MfaError, type WebAuthnCredentials } from '../types.ts';
+import { ceremonyStatus, MfaError, type Ceremony, type WebAuthnCredentials } from '../types.ts';
 import type { ChallengeStore } from './challenge-store.ts';
 import {
   findWebAuthnCredential, insertWebAuthnCredential, listWebAuthnCredentials, recordWebAuthnUse, webAuthnFactor,
@@ -40,21 +40,21 @@ export interface WebAuthnCredentialsOptions {
 export const userHandle = (accountId: string): Uint8Array<ArrayBuffer> =>
   new Uint8Array(Buffer.from(accountId.replace(/-/g, ''), 'hex'));
 
-const failed = () => new MfaError('mfa.webauthn.failed');
+const failed = (ceremony: Ceremony) => new MfaError('mfa.webauthn.failed', { status: ceremonyStatus(ceremony) });
 
 /**
  * simplewebauthn does not check crossOrigin at registration, and accepts a
  * cross-origin assertion without topOrigin: our pages are never framed, so
  * any ceremony run inside a frame is refused.
  */
-function assertTopLevel(response: { response?: { clientDataJSON?: unknown } }): void {
+function assertTopLevel(response: { response?: { clientDataJSON?: unknown } }, ceremony: Ceremony): void {
   try {
     const json = response.response?.clientDataJSON;
-    if (typeof json !== 'string') throw failed();
+    if (typeof json !== 'string') throw failed(ceremony);
     const clientData = JSON.parse(Buffer.from(json, 'base64url').toString('utf8')) as { crossOrigin?: unknown; topOrigin?: unknown };
-    if (clientData.crossOrigin === true || clientData.topOrigin !== undefined) throw failed();
+    if (clientData.crossOrigin === true || clientData.topOrigin !== undefined) throw failed(ceremony);
   } catch {
-    throw failed();
+    throw failed(ceremony);
   }
 }
 
@@ -83,8 +83,8 @@ export function createWebAuthnCredentials({ db, challenges, rpID, rpName, origin
 
     async register(binding, accountId, name, response: RegistrationResponseJSON) {
       const label = factorName(name, DEFAULT_KEY_NAME);
-      if (!isResponse(response)) throw failed();
-      assertTopLevel(response);
+      if (!isResponse(response)) throw failed('registration');
+      assertTopLevel(response, 'registration');
       let verification;
       try {
         verification = await verifyRegistrationResponse({
@@ -97,9 +97,9 @@ export function createWebAuthnCredentials({ db, challenges, rpID, rpName, origin
           supportedAlgorithmIDs: ALGORITHMS,
         });
       } catch {
-        throw failed();
+        throw failed('registration');
       }
-      if (!verification.verified) throw failed();
+      if (!verification.verified) throw failed('registration');
       const { credential, credentialDeviceType, credentialBackedUp } = verification.registrationInfo;
       try {
         const record = await insertWebAuthnCredential(db, {
@@ -115,17 +115,18 @@ export function createWebAuthnCredentials({ db, challenges, rpID, rpName, origin
         });
         return webAuthnFactor(record);
       } catch (error) {
-        if (error instanceof ConflictError) throw new MfaError('mfa.webauthn.duplicate');
+        if (error instanceof ConflictError) throw new MfaError('mfa.webauthn.duplicate', { status: 400 });
         throw error;
       }
     },
 
-    async authenticationOptions(binding, purpose, accountId) {
+    async authenticationOptions(binding, purpose, accountId, keys) {
       // A passkey sign-in names no account: the browser offers discoverable credentials.
-      const allow = purpose === 'second-factor' && accountId ? await listWebAuthnCredentials(db, accountId) : [];
+      const allow = purpose !== 'second-factor' || !accountId ? []
+        : keys ?? (await listWebAuthnCredentials(db, accountId)).map((c) => ({ id: c.credentialId, transports: c.transports }));
       const options = await generateAuthenticationOptions({
         rpID,
-        allowCredentials: purpose === 'second-factor' ? allow.map((c) => ({ id: c.credentialId, transports: c.transports })) : [],
+        allowCredentials: allow.map((c) => ({ id: c.id, transports: c.transports })),
         userVerification: purpose === 'passkey' ? 'required' : 'preferred',
       });
       await challenges.issue(purpose, binding, options.challenge);
@@ -133,15 +134,15 @@ export function createWebAuthnCredentials({ db, challenges, rpID, rpName, origin
     },
 
     async authenticate(binding, purpose, response: AuthenticationResponseJSON, accountId) {
-      if (!isResponse(response)) throw failed();
+      if (!isResponse(response)) throw failed('authentication');
       const record = await findWebAuthnCredential(db, response.id);
       // Another account's key is as unknown as no key at all.
       if (!record || ((purpose === 'second-factor' || accountId !== undefined) && record.accountId !== accountId)) {
-        throw new MfaError('mfa.webauthn.unknown');
+        throw new MfaError('mfa.webauthn.unknown', { status: 401 });
       }
       const handle = response.response?.userHandle;
-      if (handle !== undefined && handle !== null && handle !== Buffer.from(userHandle(record.accountId)).toString('base64url')) throw failed();
-      assertTopLevel(response);
+      if (handle !== undefined && handle !== null && handle !== Buffer.from(userHandle(record.accountId)).toString('base64url')) throw failed('authentication');
+      assertTopLevel(response, 'authentication');
       let verification;
       try {
         verification = await verifyAuthenticationResponse({
@@ -154,15 +155,15 @@ export function createWebAuthnCredentials({ db, challenges, rpID, rpName, origin
           requireUserVerification: purpose === 'passkey',
         });
       } catch {
-        throw failed();
+        throw failed('authentication');
       }
       const { verified, authenticationInfo: info } = verification;
-      if (!verified) throw failed();
+      if (!verified) throw failed('authentication');
       // simplewebauthn refuses these too; checked here as well so the rule cannot silently go.
-      if ((info.newCounter > 0 || record.signCount > 0) && info.newCounter <= record.signCount) throw failed();
-      if (purpose === 'passkey' && !info.userVerified) throw failed();
+      if ((info.newCounter > 0 || record.signCount > 0) && info.newCounter <= record.signCount) throw failed('authentication');
+      if (purpose === 'passkey' && !info.userVerified) throw failed('authentication');
       const updated = await recordWebAuthnUse(db, record.id, record.signCount, { signCount: info.newCounter, backedUp: info.credentialBackedUp });
-      if (!updated) throw failed(); // another use of this credential won the race
+      if (!updated) throw failed('authentication'); // another use of this credential won the race
       return { accountId: record.accountId, factor: webAuthnFactor(updated), userVerified: info.userVerified };
     },
   };
