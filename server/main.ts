@@ -24,6 +24,12 @@ import { ProviderHost } from './oidc/provider-host.ts';
 import { createMfaServices } from './mfa/index.ts';
 import { createSignInThrottle } from './throttle/sign-in-throttle.ts';
 import { createSignInProgressStore } from './progress/sign-in-progress.ts';
+import { ACTIVITY_TYPES } from './account/activity.ts';
+import { recentAccountActivity } from './events/audit-store.ts';
+import { logSink } from './events/log-sink.ts';
+import { PostgresAuditSink } from './events/postgres-sink.ts';
+import { startAuditRetention } from './events/retention.ts';
+import { SecurityEvents } from './events/security-event.ts';
 
 const KEY_RECHECK_MS = 60_000; // retired keys leave JWKS once their tokens expired
 const ACCOUNT_SETUP_TTL = 15 * 60; // time to scan a QR code and type its first code on /account
@@ -57,10 +63,17 @@ async function start(config: Config, envFile: string | undefined) {
   await ensureSigningKeys(db, keyring.encryption);
   const adapterFactory = createAdapterFactory({ redis, keyPrefix: config.redisKeyPrefix });
 
+  // The audit trail: every security event is a JSON line on stdout and a row in audit_events.
+  const events = new SecurityEvents();
+  events.addSink(logSink(logger));
+  const auditStore = new PostgresAuditSink(db, logger);
+  events.addSink(auditStore);
+  const stopRetention = startAuditRetention(db, config.audit.retention, logger);
+
   const accounts = createAccountService(db, config);
   await accounts.warmUp();
   const mfa = createMfaServices({ db, keyring, config, adapterFactory });
-  const throttle = createSignInThrottle({ redis, keyPrefix: config.redisKeyPrefix, emailHashKey: keyring.throttle, logger });
+  const throttle = createSignInThrottle({ redis, keyPrefix: config.redisKeyPrefix, emailHashKey: keyring.throttle, logger, events });
   const clients = createClientCache(db);
   const apis = createApiCache(db);
   const host = new ProviderHost({
@@ -73,6 +86,7 @@ async function start(config: Config, envFile: string | undefined) {
     hasFactors: (accountId) => mfa.factors.hasFactors(accountId),
     secretHashKey: keyring.secretHash,
     logger,
+    events,
     loadClients: () => listClients(db),
     async loadJwks() {
       // Retired keys stay published until every token they signed has expired,
@@ -131,6 +145,8 @@ async function start(config: Config, envFile: string | undefined) {
     setups: createSignInProgressStore(adapterFactory('AccountSetup'), keyring.encryption, ACCOUNT_SETUP_TTL),
     csrfKey: keyring.csrf,
     cookieKeys: keyring.cookies,
+    events,
+    recentActivity: (accountId) => recentAccountActivity(db, accountId, ACTIVITY_TYPES),
     async healthy() {
       await db.query('SELECT 1');
       if (redis) await pingRedis(redis);
@@ -164,6 +180,8 @@ async function start(config: Config, envFile: string | undefined) {
     clearTimeout(activationTimer);
     server.closeIdleConnections();
     await new Promise((resolve) => server.close(resolve));
+    stopRetention();
+    await auditStore.close();
     await redis?.quit().catch(() => {});
     await db.close();
     process.exit(0);

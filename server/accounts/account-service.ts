@@ -78,12 +78,19 @@ export function createAccountService(db: Database, config: Config): AccountServi
       });
     },
 
-    async authenticate(email, password) {
+    async authenticate(email, password, refused) {
       const record = await findAccountByEmail(db, email);
       // Same argon2 work whether the account is unknown, disabled or the password wrong.
-      if (!record) return hasher.verifyDummy(password).then(() => undefined);
+      if (!record) {
+        await hasher.verifyDummy(password);
+        refused?.('unknown_account');
+        return undefined;
+      }
       const valid = await hasher.verifyPassword(record.passwordHash, password);
-      if (!valid || record.disabled) return undefined;
+      if (!valid || record.disabled) {
+        refused?.(valid ? 'account_disabled' : 'bad_password');
+        return undefined;
+      }
       if (hasher.needsRehash(record.passwordHash)) {
         // Upgrade to the configured cost while we hold the plaintext; a failure must not block sign-in.
         await hasher.hashPassword(password)

@@ -67,6 +67,8 @@ export const SETTINGS = [
   { name: 'INTERACTION_TTL', default: '15m', description: 'Time to finish a sign-in page flow', schema: duration },
   { name: 'ROTATED_SECRET_GRACE', default: '1h', description: 'Default grace period of `clients rotate-secret`', schema: duration },
   { name: 'CACHE_REFRESH_INTERVAL', default: '1s', description: 'How often the server checks for admin changes (clients, APIs, keys)', schema: duration },
+  { name: 'AUDIT_RETENTION', default: '90d', description: 'How long audit events stay in Postgres (`audit_events`); older ones are deleted hourly, in batches (at least `1d`)', schema: duration.pipe(z.number().min(86400, 'must be at least 1d')) },
+  { name: 'AUDIT_MACHINE_TOKENS', default: 'false', description: '`true`: every client_credentials token is an audit event too (otherwise only counted in metrics; refusals are always events)', schema: boolean },
   { name: 'ARGON2_MEMORY_KIB', default: '19456', description: 'argon2id memory cost in KiB (OWASP minimum 19456)', schema: integer(19456, 4194304) },
   { name: 'ARGON2_TIME_COST', default: '2', description: 'argon2id iterations (minimum 2)', schema: integer(2, 100) },
   { name: 'ARGON2_PARALLELISM', default: '1', description: 'argon2id lanes (minimum 1)', schema: integer(1, 16) },

@@ -10,6 +10,9 @@ import { pageContext } from '../http/page-context.ts';
 import { addedFactor, withSecondFactor, type SecondFactorMethod } from '../mfa/policy.ts';
 import { MfaError } from '../mfa/types.ts';
 import { parseWebAuthnResponse } from '../mfa/webauthn/response-json.ts';
+import { byAccount } from '../events/request-meta.ts';
+import { factorKind } from '../events/factor-kind.ts';
+import type { Factor } from '../mfa/types.ts';
 import type { InteractionDependencies } from './context.ts';
 import { progressOf, type FlowAt } from './flow.ts';
 import { advance, retry, type Outcome, type StepModule } from './outcome.ts';
@@ -38,10 +41,13 @@ async function renderEnrolStep(deps: InteractionDependencies, ctx: Koa.Context, 
 }
 
 /** The first factor is in: issue recovery codes and show them before finishing. */
-async function enrolled(deps: InteractionDependencies, flow: EnrolFlow, method: SecondFactorMethod): Promise<Outcome<never>> {
+async function enrolled(deps: InteractionDependencies, ctx: Koa.Context, flow: EnrolFlow, factor: Factor): Promise<Outcome<never>> {
   const accountId = flow.account.id;
+  const method: SecondFactorMethod = addedFactor(factor);
+  const who = { ...byAccount(ctx, accountId), client_id: String(flow.details.params.client_id) };
+  deps.events.emit({ type: 'factor.added', outcome: 'success', ...who, details: { kind: factorKind(factor), factor_id: factor.id, during: 'sign_in' } });
   const codes = await deps.mfa.recoveryCodes.regenerate(accountId);
-  deps.logger.info({ accountId, kind: method.kind }, 'second factor enrolled during sign-in');
+  deps.events.emit({ type: 'recovery_codes.regenerated', outcome: 'success', ...who, details: { count: codes.length } });
   return advance('notice', progressOf(flow, { result: withSecondFactor(method, flow.amr), notice: { kind: 'recovery-codes', codes } }));
 }
 
@@ -50,7 +56,7 @@ async function submitTotpEnrolment(deps: InteractionDependencies, ctx: Koa.Conte
   const secret = flow.progress?.pendingTotpSecret;
   const factor = secret ? await deps.mfa.totp.confirm(flow.account.id, body.name ?? '', secret, body.code ?? '') : undefined;
   if (!factor) return retry(401, { totp: t('mfa.invalidCode') });
-  return enrolled(deps, flow, addedFactor(factor));
+  return enrolled(deps, ctx, flow, factor);
 }
 
 async function submitKeyEnrolment(deps: InteractionDependencies, ctx: Koa.Context, flow: EnrolFlow): Promise<Outcome<EnrolProblem>> {
@@ -58,7 +64,7 @@ async function submitKeyEnrolment(deps: InteractionDependencies, ctx: Koa.Contex
   try {
     const response = parseWebAuthnResponse<RegistrationResponseJSON>(body.webauthn_response);
     const factor = await deps.mfa.webauthn.register(flow.uid, flow.account.id, body.name ?? '', response);
-    return await enrolled(deps, flow, addedFactor(factor));
+    return await enrolled(deps, ctx, flow, factor);
   } catch (error) {
     if (!(error instanceof MfaError)) throw error;
     return retry(400, { key: t(error.messageKey as StringKey) });

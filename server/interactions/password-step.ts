@@ -8,6 +8,8 @@ import type Koa from 'koa';
 import type { Account } from '../accounts/types.ts';
 import { loginPage } from '../../views/login.ts';
 import { t } from '../../views/strings.ts';
+import { requestMeta } from '../events/request-meta.ts';
+import type { PasswordRefusal } from '../accounts/types.ts';
 import { csrfToken } from '../http/csrf.ts';
 import { isKnownBrowser, rememberKnownBrowser } from '../http/known-browser-cookie.ts';
 import { pageContext } from '../http/page-context.ts';
@@ -58,16 +60,25 @@ async function submitPasswordStep(deps: InteractionDependencies, ctx: Koa.Contex
   const email = (body.email ?? '').trim();
   const password = body.password ?? '';
   const { throttle } = deps;
+  const request = requestMeta(ctx);
+  // Never the password, nor the email (an unknown one may be a password typed in the wrong field).
+  const failed = (reason: PasswordRefusal | 'missing_credentials' | 'throttled') =>
+    deps.events.emit({ type: 'sign_in.failed', outcome: 'failure', actor: { kind: 'anonymous' }, client_id: String(flow.details.params.client_id), method: 'password', reason, ...request });
   try {
     const known = { knownBrowser: email !== '' && await knownBrowser(deps, ctx, email) };
-    await throttle.passwordAttempt(email, ctx.ip, known);
-    const account = email && password ? await deps.passwords.authenticate(email, password) : undefined;
-    if (!account) return retry(401, { email, error: t('login.invalid') });
+    await throttle.passwordAttempt(email, ctx.ip, { ...known, request });
+    let refusal: PasswordRefusal | 'missing_credentials' = 'missing_credentials';
+    const account = email && password ? await deps.passwords.authenticate(email, password, (why) => { refusal = why; }) : undefined;
+    if (!account) {
+      failed(refusal);
+      return retry(401, { email, error: t('login.invalid') });
+    }
     await throttle.passwordSucceeded(email, ctx.ip, known);
     rememberKnownBrowser(ctx, deps.config.https, throttle.emailKey(email));
     return await afterPassword(deps, ctx, flow, account);
   } catch (error) {
     if (!(error instanceof ThrottledError)) throw error;
+    failed('throttled');
     return throttled(error.retryAfterSeconds, (message) => ({ email, error: message }));
   }
 }
@@ -76,12 +87,12 @@ async function submitPasswordStep(deps: InteractionDependencies, ctx: Koa.Contex
 async function afterPassword(deps: InteractionDependencies, ctx: Koa.Context, flow: PasswordFlow, account: Account): Promise<Outcome<never>> {
   const hasFactors = await deps.mfa.factors.hasFactors(account.id);
   const mandatory = mustUseMfa(deps, flow.details, flow.client, account);
-  if (!hasFactors && !mandatory) return finish(account.id, passwordOnly());
+  if (!hasFactors && !mandatory) return finish(account.id, passwordOnly(), false, 'password');
   if (hasFactors && rememberAllowed(deps, flow)) {
     const tokens = readDeviceTokens(ctx, deps.config.https);
     if (tokens.length && await deps.mfa.trustedDevices.isTrusted(account.id, tokens)) {
-      deps.logger.info({ accountId: account.id }, 'second factor skipped: trusted device');
-      return finish(account.id, passwordOnTrustedDevice());
+      deps.logger.info({ account_id: account.id }, 'second factor skipped: trusted device');
+      return finish(account.id, passwordOnTrustedDevice(), false, 'trusted_device');
     }
   }
   // The one place a password becomes proof the later steps build on.
