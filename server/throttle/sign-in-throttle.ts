@@ -100,7 +100,7 @@ export function createSignInThrottle({ redis, keyPrefix, emailHashKey, logger, e
           type: 'throttle.blocked', outcome: 'failure', reason: 'throttled', actor: { kind: 'anonymous' },
           // The account limits of a password attempt count an email hash, not an account: no subject then.
           subject: r.name === 'secondFactor' ? accountId : undefined,
-          ...request, ip: request.ip ?? ip,
+          ip: request.ip ?? ip, user_agent: request.user_agent, request_id: request.request_id,
           details: { limit: r.name, retry_after_seconds: duration, blocks: next.count },
         });
       } else {
