@@ -19,6 +19,11 @@ import { openServerDatabase } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { migrate, readMigrations } from './db/migrate.ts';
 import { oneLine } from './errors.ts';
+import { ACTIVITY_TYPES } from './account/activity.ts';
+import { recentAccountActivity } from './events/audit-store.ts';
+import { logSink } from './events/log-sink.ts';
+import { PostgresAuditSink } from './events/postgres-sink.ts';
+import { startAuditRetention } from './events/retention.ts';
 import { SecurityEvents } from './events/security-event.ts';
 import { createReadiness } from './health/readiness.ts';
 import { StoreCheck, STORE_DEADLINE_MS } from './health/store-check.ts';
@@ -89,14 +94,19 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
   await ensureSigningKeys(db, keyring.encryption);
   const adapterFactory = createAdapterFactory({ redis, keyPrefix: config.redisKeyPrefix });
 
-  // Security-relevant events go to every sink: the metrics count them.
-  const securityEvents = new SecurityEvents();
-  if (metrics) securityEvents.addSink(new SecurityEventMetrics(metrics));
+  // Every security event is a JSON line on stdout and a row in audit_events (the audit
+  // trail), and the metrics count it: one record, so the two never disagree.
+  const events = new SecurityEvents();
+  events.addSink(logSink(logger));
+  const auditStore = new PostgresAuditSink(db, logger);
+  events.addSink(auditStore);
+  if (metrics) events.addSink(new SecurityEventMetrics(metrics));
+  const stopRetention = startAuditRetention(db, config.audit.retention, logger);
 
   const accounts = createAccountService(db, config, logger);
   await accounts.warmUp();
   const mfa = createMfaServices({ db, keyring, config, adapterFactory });
-  const throttle = createSignInThrottle({ redis, keyPrefix: config.redisKeyPrefix, emailHashKey: keyring.throttle, logger });
+  const throttle = createSignInThrottle({ redis, keyPrefix: config.redisKeyPrefix, emailHashKey: keyring.throttle, logger, events });
   const clients = createClientCache(db);
   const apis = createApiCache(db);
   const host = new ProviderHost({
@@ -110,6 +120,7 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
     secretHashKey: keyring.secretHash,
     logger,
     metrics,
+    events,
     loadClients: () => listClients(db),
     async loadJwks() {
       // Retired keys stay published until every token they signed has expired,
@@ -202,6 +213,8 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
     cookieKeys: keyring.cookies,
     readiness,
     metrics,
+    events,
+    recentActivity: (accountId) => recentAccountActivity(db, accountId, ACTIVITY_TYPES),
   });
 
   return {
@@ -214,6 +227,8 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
       watcher.stop();
       clearInterval(keyTimer);
       clearTimeout(activationTimer);
+      stopRetention();
+      await auditStore.close(); // the queued events, before the database closes
       await Promise.all([redis?.quit().catch(() => {}), db.close().catch(() => {})]);
     },
   };

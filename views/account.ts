@@ -1,4 +1,5 @@
 // The account page: factors, recovery codes, remembered devices, password.
+import type { ActivityItem } from '../server/account/activity.ts';
 import type { Factor, TrustedDevice } from '../server/mfa/types.ts';
 import { html, type SafeHtml } from './html.ts';
 import { layout, type PageContext } from './layout.ts';
@@ -13,6 +14,8 @@ export interface AccountParams {
   factors: Factor[];
   recoveryLeft: number;
   devices: TrustedDevice[];
+  /** Recent security activity, newest first. */
+  activity: ActivityItem[];
   message?: string;
   error?: string;
   signOutUrl: string;
@@ -39,6 +42,10 @@ function deviceItem(d: TrustedDevice, csrf: string): SafeHtml {
 ${postButton(`/account/devices/${d.id}/forget`, csrf, t('account.forget'))}</li>`;
 }
 
+function activityItem(a: ActivityItem): SafeHtml {
+  return html`<li class="activity" data-outcome="${a.failure ? 'failure' : 'success'}"><span><strong>${a.what}</strong>${a.how ? html` · ${a.how}` : ''}<br><small><time datetime="${a.time}" title="${a.time}">${a.ago}</time> · ${a.from}</small></span></li>`;
+}
+
 export function accountPage(ctx: PageContext, p: AccountParams): string {
   const body = html`
 <p class="lead">${t('account.signedInAs', { email: p.email })}</p>
@@ -60,6 +67,10 @@ ${p.factors.length
 <section id="devices-section">
 <h2>${t('account.devices')}</h2>
 ${p.devices.length ? html`<ul class="items" id="devices">${p.devices.map((d) => deviceItem(d, p.csrfToken))}</ul>` : html`<p id="devices">${t('account.noDevices')}</p>`}
+</section>
+<section id="activity-section">
+<h2>${t('account.activity')}</h2>
+${p.activity.length ? html`<ul class="items" id="activity">${p.activity.map(activityItem)}</ul>` : html`<p id="activity">${t('account.noActivity')}</p>`}
 </section>
 <section>
 <h2>${t('account.password')}</h2>

@@ -6,6 +6,8 @@ import type { AccountService } from '../accounts/account-service.ts';
 import { outlivedSession } from '../accounts/session-lifetime.ts';
 import { issuedBeforeRevocation, type Account, type AccountLookup } from '../accounts/types.ts';
 import type { Config } from '../config/index.ts';
+import type { StoredEvent } from '../events/audit-store.ts';
+import type { SecurityEvents } from '../events/security-event.ts';
 import { sessionOfRequest } from '../oidc/internals.ts';
 import type { MfaServices } from '../mfa/index.ts';
 import { addedFactor, provedPossession, satisfiesMfa, secondFactorRequired, withSecondFactor } from '../mfa/policy.ts';
@@ -21,6 +23,10 @@ export interface AccountPageDependencies {
   /** The TOTP secret being set up, per session (encrypted, like a sign-in's own set-up). */
   setups: SignInProgressStore;
   csrfKey: Buffer;
+  /** Factor, recovery code, device and password changes are recorded here. */
+  events: SecurityEvents;
+  /** The account's recent security activity, newest first (server/events/audit-store.ts). */
+  recentActivity(accountId: string): Promise<StoredEvent[]>;
 }
 
 export interface AccountSession {

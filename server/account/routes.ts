@@ -16,6 +16,9 @@ import { ACCOUNT_CALLBACK_PATH, ACCOUNT_CLIENT_ID } from '../oidc/account-client
 import { mfaMandatory } from '../mfa/policy.ts';
 import type { Factor } from '../mfa/types.ts';
 import { parseWebAuthnResponse } from '../mfa/webauthn/response-json.ts';
+import { byAccount } from '../events/request-meta.ts';
+import { factorKind } from '../events/factor-kind.ts';
+import { toActivity } from './activity.ts';
 import { loadAccountSession, recordAddedFactor, type AccountPageDependencies, type AccountSession } from './context.ts';
 import { handleCallback, redirectToSignIn, safeNext } from './sign-in.ts';
 
@@ -74,12 +77,13 @@ export function accountRouter(deps: AccountPageDependencies): Router {
 
   const showOverview = async (ctx: Koa.Context, extra: { message?: string; error?: string } = {}) => {
     const s = session(ctx);
-    const [factors, recoveryLeft, devices] = await Promise.all([
+    const [factors, recoveryLeft, devices, activity] = await Promise.all([
       deps.mfa.factors.list(s.account.id), deps.mfa.recoveryCodes.remaining(s.account.id), deps.mfa.trustedDevices.list(s.account.id),
+      deps.recentActivity(s.account.id),
     ]);
     ctx.type = 'html';
     ctx.body = accountPage(page(ctx), {
-      email: s.account.email, csrfToken: csrf(s), factors, recoveryLeft, devices, ...extra,
+      email: s.account.email, csrfToken: csrf(s), factors, recoveryLeft, devices, activity: activity.map((e) => toActivity(e)), ...extra,
       signOutUrl: `/session/end?client_id=${ACCOUNT_CLIENT_ID}`,
     });
   };
@@ -92,9 +96,10 @@ export function accountRouter(deps: AccountPageDependencies): Router {
     const s = session(ctx);
     await deps.setups.clear(setupKey(s));
     await recordAddedFactor(deps, ctx, s.account.id, factor);
-    deps.logger.info({ accountId: s.account.id }, 'second factor added on the account page');
+    deps.events.emit({ type: 'factor.added', outcome: 'success', ...byAccount(ctx, s.account.id), details: { kind: factorKind(factor), factor_id: factor.id, during: 'account_page' } });
     if (s.hasFactors) return showOverview(ctx, { message: t('account.factorAdded', { name: factor.name }) });
     const codes = await deps.mfa.recoveryCodes.regenerate(s.account.id);
+    deps.events.emit({ type: 'recovery_codes.regenerated', outcome: 'success', ...byAccount(ctx, s.account.id), details: { count: codes.length } });
     ctx.type = 'html';
     ctx.body = recoveryCodesPage(page(ctx), codes, { link: '/account' });
   };
@@ -144,13 +149,20 @@ export function accountRouter(deps: AccountPageDependencies): Router {
     const s = session(ctx);
     // Where MFA is mandatory the last factor stays until another is added.
     const keepLast = mfaMandatory({ policy: deps.config.mfa.policy, account: s.account, client: { requireMfa: false } });
+    const before = await deps.mfa.factors.list(s.account.id);
+    const removing = before.find((f) => f.id === ctx.params.id);
     const outcome = await deps.mfa.factors.remove(s.account.id, ctx.params.id, { keepLast });
     if (outcome === 'not-found') ctx.throw(404);
     if (outcome === 'last-factor') {
       ctx.status = 409;
       return showOverview(ctx, { error: t('account.lastFactorRequired') });
     }
-    deps.logger.info({ accountId: s.account.id }, 'second factor removed on the account page');
+    deps.events.emit({
+      type: 'factor.removed', outcome: 'success', ...byAccount(ctx, s.account.id),
+      details: { kind: removing ? factorKind(removing) : 'webauthn', factor_id: ctx.params.id },
+    });
+    // With the last factor, the recovery codes went too (factor-directory.ts).
+    if (before.length === 1) deps.events.emit({ type: 'factor.removed', outcome: 'success', ...byAccount(ctx, s.account.id), details: { kind: 'recovery_codes' } });
     back(ctx, 'removed');
   });
 
@@ -158,6 +170,7 @@ export function accountRouter(deps: AccountPageDependencies): Router {
     const s = session(ctx);
     if (!s.hasFactors) return back(ctx);
     const codes = await deps.mfa.recoveryCodes.regenerate(s.account.id);
+    deps.events.emit({ type: 'recovery_codes.regenerated', outcome: 'success', ...byAccount(ctx, s.account.id), details: { count: codes.length } });
     ctx.type = 'html';
     ctx.body = recoveryCodesPage(page(ctx), codes, { link: '/account' });
   });
@@ -166,14 +179,15 @@ export function accountRouter(deps: AccountPageDependencies): Router {
   router.post('/account/devices/:id/forget', signedIn, async (ctx) => {
     const s = session(ctx);
     if (!(await deps.mfa.trustedDevices.forget(s.account.id, ctx.params.id))) ctx.throw(404);
+    deps.events.emit({ type: 'trusted_device.forgotten', outcome: 'success', ...byAccount(ctx, s.account.id), details: { device_id: ctx.params.id } });
     back(ctx, 'forgotten');
   });
 
   const showPasswordRefused = (ctx: Koa.Context, error: string) => showOverview(ctx, { error });
   router.post('/account/password', signedIn, fresh('/account'), showAgainOnRefusal(showPasswordRefused), async (ctx) => {
     const s = session(ctx);
-    await deps.accounts.changePassword(s.account.id, ctx.request.body?.new_password ?? '');
-    deps.logger.info({ accountId: s.account.id }, 'password changed on the account page');
+    const { trustedDevicesForgotten } = await deps.accounts.changePassword(s.account.id, ctx.request.body?.new_password ?? '');
+    deps.events.emit({ type: 'password.changed', outcome: 'success', ...byAccount(ctx, s.account.id), details: { trusted_devices_forgotten: trustedDevicesForgotten } });
     ctx.type = 'html';
     ctx.body = passwordChangedPage(page(ctx));
   });

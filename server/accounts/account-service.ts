@@ -73,18 +73,25 @@ export function createAccountService(db: Database, config: Config, logger: Pick<
     const subject = await findSignInSubject(db, { email }, deviceTokenHashes);
     return {
       rememberedHere: subject?.rememberedHere ?? false,
-      async verify(password) {
+      async verify(password, refused) {
         // Same argon2 work whether the account is unknown, disabled or the password wrong.
-        if (!subject) return hasher.verifyDummy(password).then(() => undefined);
+        if (!subject) {
+          await hasher.verifyDummy(password);
+          refused?.('unknown_account');
+          return undefined;
+        }
         const { record, factors } = subject;
         const valid = await hasher.verifyPassword(record.passwordHash, password);
-        if (!valid || record.disabled) return undefined;
+        if (!valid || record.disabled) {
+          refused?.(valid ? 'account_disabled' : 'bad_password');
+          return undefined;
+        }
         if (hasher.needsRehash(record.passwordHash)) {
           // Upgrade to the configured cost while we hold the plaintext; a failure must not
           // block sign-in, and is logged (the account, never the password; the old hash stays).
           await hasher.hashPassword(password)
             .then((hash) => replacePasswordHash(db, record.id, record.passwordHash, hash))
-            .catch((error: unknown) => logger.warn({ err: error, accountId: record.id }, 'password rehash failed; the old hash stays'));
+            .catch((error: unknown) => logger.warn({ err: error, account_id: record.id }, 'password rehash failed; the old hash stays'));
         }
         return { account: toAccount(record), factors };
       },
@@ -107,9 +114,9 @@ export function createAccountService(db: Database, config: Config, logger: Pick<
 
     passwordCandidate,
 
-    async authenticate(email, password) {
+    async authenticate(email, password, refused) {
       const candidate = await passwordCandidate(email);
-      return (await candidate.verify(password))?.account;
+      return (await candidate.verify(password, refused))?.account;
     },
 
     async findSignInSubject(id) {

@@ -57,8 +57,11 @@ export interface PasswordCandidate {
    * enabled, else undefined; an unknown email costs the same argon2 work (a
    * dummy verify). Rehashes below-cost hashes (a failure is logged).
    */
-  verify(password: string): Promise<SignInSubject | undefined>;
+  verify(password: string, refused?: (reason: PasswordRefusal) => void): Promise<SignInSubject | undefined>;
 }
+
+/** Why a password sign-in was refused (reason codes of sign_in.failed). */
+export type PasswordRefusal = 'unknown_account' | 'bad_password' | 'account_disabled';
 
 /** What the sign-in step needs. */
 export interface PasswordAuthenticator {
@@ -73,8 +76,9 @@ export interface PasswordAuthenticator {
    * undefined. Unknown email, wrong password and disabled account take the
    * same time (a dummy argon2 verify runs when there is no hash to check).
    * Rehashes when the stored hash's parameters are below the configured ones.
+   * `refused` hears why it was refused, for the audit trail only (the page says the same in every case).
    */
-  authenticate(email: string, password: string): Promise<Account | undefined>;
+  authenticate(email: string, password: string, refused?: (reason: PasswordRefusal) => void): Promise<Account | undefined>;
 }
 
 /** What findAccount and userinfo need. */

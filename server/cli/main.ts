@@ -11,6 +11,9 @@ import type { Database } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
 import { oneLine } from '../errors.ts';
 import { VERSION } from '../version.ts';
+import { adminChangeEvent, commandPath, isChange, recordAdminChange } from './admin-change.ts';
+import { registerAuditList } from './commands/audit-list.ts';
+import { registerAuditTail } from './commands/audit-tail.ts';
 import { registerApisCreate } from './commands/apis-create.ts';
 import { registerApisDelete } from './commands/apis-delete.ts';
 import { registerApisList } from './commands/apis-list.ts';
@@ -47,7 +50,14 @@ const run: Runner = (action, settings = {}) => async (...actionArgs) => {
     let keyring: Keyring | undefined;
     const ctx: CliContext = { config, db, keyring: () => (keyring ??= buildKeyring(loadMasterKey(config), config)) };
     const result = await action(ctx, args, options);
-    process.stdout.write(options.json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
+    if (settings.prints !== false) process.stdout.write(options.json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
+    const path = commandPath(command);
+    // After the answer (it may hold a secret shown once); a change missing from the audit trail still fails the command.
+    if (isChange(path)) {
+      await recordAdminChange(db, adminChangeEvent(path, args, result.json)).catch((error) => {
+        throw new Error(`the change was made, but recording it in the audit trail failed: ${oneLine(error)}`);
+      });
+    }
   } finally {
     await db?.close();
   }
@@ -65,7 +75,7 @@ function group(program: Command, name: string, description: string): Command {
 
 function buildProgram(): Command {
   const program = new Command('latchkey')
-    .description('Latchkey administration: APIs, clients, users and their second factors, signing keys')
+    .description('Latchkey administration: APIs, clients, users and their second factors, signing keys, the audit trail')
     .version(VERSION, '-V, --version', 'print the version')
     // A misspelt option or a stray argument is an error naming it, never ignored
     // (commander's defaults, stated; subcommands inherit the second).
@@ -106,6 +116,10 @@ function buildProgram(): Command {
   const keys = group(program, 'keys', 'token signing keys');
   registerKeysList(keys, run);
   registerKeysRotate(keys, run);
+
+  const audit = group(program, 'audit', 'the audit trail: security events and admin changes');
+  registerAuditList(audit, run);
+  registerAuditTail(audit, run);
 
   registerMigrate(program, run);
   return program;

@@ -57,6 +57,12 @@ export interface Config {
     reauthWindow: number;
   };
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  audit: {
+    /** Seconds an audit event stays in Postgres. */
+    retention: number;
+    /** Record each client_credentials token as an event (off: metrics count them). */
+    machineTokens: boolean;
+  };
 }
 
 export class ConfigError extends Error {
@@ -119,6 +125,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
     signingKeyRotationInterval: r.SIGNING_KEY_ROTATION_INTERVAL,
     mfa: { policy: r.MFA_POLICY, trustedDeviceTtl: r.TRUSTED_DEVICE_TTL, reauthWindow: r.ACCOUNT_REAUTH_WINDOW },
     argon2: { memoryCost: r.ARGON2_MEMORY_KIB, timeCost: r.ARGON2_TIME_COST, parallelism: r.ARGON2_PARALLELISM },
+    audit: { retention: r.AUDIT_RETENTION, machineTokens: r.AUDIT_MACHINE_TOKENS },
   };
   if (config.ttl.refreshIdle > config.ttl.refreshAbsolute) {
     throw new ConfigError('Invalid configuration: REFRESH_TOKEN_IDLE_TTL must not exceed REFRESH_TOKEN_ABSOLUTE_TTL');

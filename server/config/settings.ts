@@ -75,6 +75,8 @@ export const SETTINGS = [
   { name: 'METRICS_PORT', default: '9464', description: 'Port of the Prometheus metrics listener (`GET /metrics`, nothing else); `off` disables it and all instrumentation, `0` picks a free port', schema: z.literal('off').transform(() => undefined).or(integer(0, 65535)) },
   { name: 'METRICS_HOST', default: '127.0.0.1', description: 'Address the metrics listener binds (e.g. `0.0.0.0` in a container scraped from outside); it never shares the public listener', schema: z.string().min(1) },
   { name: 'SIGNING_KEY_ROTATION_INTERVAL', default: '90d', description: 'How long a signing key should sign before `keys rotate` replaces it: the `latchkey_signing_key_rotation_due_seconds` metric counts down to it and the shipped alert fires when it is overdue (nothing rotates automatically)', schema: duration },
+  { name: 'AUDIT_RETENTION', default: '90d', description: 'How long audit events stay in Postgres (`audit_events`); older ones are deleted hourly, in batches (at least `1d`)', schema: duration.pipe(z.number().min(86400, 'must be at least 1d')) },
+  { name: 'AUDIT_MACHINE_TOKENS', default: 'false', description: '`true`: every client_credentials token is an audit event too (otherwise only counted in metrics; refusals are always events)', schema: boolean },
   { name: 'ARGON2_MEMORY_KIB', default: '19456', description: 'argon2id memory cost in KiB (OWASP minimum 19456)', schema: integer(19456, 4194304) },
   { name: 'ARGON2_TIME_COST', default: '2', description: 'argon2id iterations (minimum 2)', schema: integer(2, 100) },
   { name: 'ARGON2_PARALLELISM', default: '1', description: 'argon2id lanes (minimum 1)', schema: integer(1, 16) },

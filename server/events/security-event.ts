@@ -41,6 +41,37 @@ export type Actor =
 export const SIGN_IN_METHODS = ['password', 'passkey', 'totp', 'webauthn', 'recovery_code', 'trusted_device'] as const;
 export type SignInMethod = (typeof SIGN_IN_METHODS)[number];
 
+/**
+ * The reason codes, per event type: short, bounded, safe to use as a metric
+ * label. token.refused's reason is the OAuth error code oidc-provider answered
+ * (RFC 6749 5.2, RFC 9449...), listed here as the ones Latchkey can answer.
+ */
+export const REASONS = {
+  'sign_in.failed': ['missing_credentials', 'unknown_account', 'bad_password', 'account_disabled', 'passkey_refused', 'throttled'],
+  'second_factor.refused': ['invalid_code', 'invalid_recovery_code', 'webauthn_refused', 'throttled'],
+  'throttle.blocked': ['throttled'],
+  'token.refused': [
+    'invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope',
+    'invalid_target', 'invalid_dpop_proof', 'use_dpop_nonce', 'access_denied', 'login_required', 'consent_required',
+    'interaction_required', 'invalid_redirect_uri', 'invalid_request_object', 'unsupported_response_type', 'server_error', 'other',
+  ],
+  'refresh_token.reuse_detected': ['refresh_token_reuse'],
+  'grant.revoked': ['signed_out', 'token_revoked', 'refresh_token_reuse', 'code_reuse', 'other'],
+  'session.ended': ['signed_out'],
+} as const satisfies Partial<Record<SecurityEventType, readonly string[]>>;
+export type ReasonOf<T extends SecurityEventType> = T extends keyof typeof REASONS ? (typeof REASONS)[T][number] : never;
+
+/** details.kind of factor.added / factor.removed: a synced WebAuthn credential is a passkey. */
+export const FACTOR_KINDS = ['totp', 'webauthn', 'passkey', 'recovery_codes'] as const;
+export type FactorKind = (typeof FACTOR_KINDS)[number];
+
+/** Where a request came from (server/events/request-meta.ts builds it from a Koa context). */
+export interface RequestMeta {
+  ip?: string;
+  user_agent?: string;
+  request_id?: string;
+}
+
 export interface SecurityEvent {
   schema: 1;
   type: SecurityEventType;

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { AccountLookup, PasswordAuthenticator, SignInSubjectLookup } from '../accounts/types.ts';
 import type { Config } from '../config/index.ts';
 import { InteractionExpiredError } from '../errors.ts';
+import type { SecurityEvents } from '../events/security-event.ts';
 import type { MfaServices } from '../mfa/index.ts';
 import type { SignInProgressStore } from '../progress/sign-in-progress.ts';
 import type { SignInThrottle } from '../throttle/types.ts';
@@ -24,6 +25,8 @@ export interface InteractionDependencies {
   throttle: SignInThrottle;
   progress: SignInProgressStore;
   csrfKey: Buffer;
+  /** Sign-ins, second factors, enrolments and remembered devices are recorded here. */
+  events: SecurityEvents;
 }
 
 /**

@@ -9,6 +9,9 @@ import { csrfToken } from '../http/csrf.ts';
 import { pageContext } from '../http/page-context.ts';
 import { addedFactor, withSecondFactor, type SecondFactorMethod } from '../mfa/policy.ts';
 import { parseWebAuthnResponse } from '../mfa/webauthn/response-json.ts';
+import { byAccount } from '../events/request-meta.ts';
+import { factorKind } from '../events/factor-kind.ts';
+import type { Factor } from '../mfa/types.ts';
 import type { InteractionDependencies } from './context.ts';
 import { progressOf, type FlowAt } from './flow.ts';
 import { advance, retry, type Outcome, type StepModule } from './outcome.ts';
@@ -37,10 +40,13 @@ async function renderEnrolStep(deps: InteractionDependencies, ctx: Koa.Context, 
 }
 
 /** The first factor is in: issue recovery codes and show them before finishing. */
-async function enrolled(deps: InteractionDependencies, flow: EnrolFlow, method: SecondFactorMethod): Promise<Outcome<never>> {
+async function enrolled(deps: InteractionDependencies, ctx: Koa.Context, flow: EnrolFlow, factor: Factor): Promise<Outcome<never>> {
   const accountId = flow.account.id;
+  const method: SecondFactorMethod = addedFactor(factor);
+  const who = { ...byAccount(ctx, accountId), client_id: String(flow.details.params.client_id) };
+  deps.events.emit({ type: 'factor.added', outcome: 'success', ...who, details: { kind: factorKind(factor), factor_id: factor.id, during: 'sign_in' } });
   const codes = await deps.mfa.recoveryCodes.regenerate(accountId);
-  deps.logger.info({ accountId, kind: method.kind }, 'second factor enrolled during sign-in');
+  deps.events.emit({ type: 'recovery_codes.regenerated', outcome: 'success', ...who, details: { count: codes.length } });
   return advance('notice', progressOf(flow, { result: withSecondFactor(method, flow.amr), notice: { kind: 'recovery-codes', codes } }));
 }
 
@@ -49,7 +55,7 @@ async function submitTotpEnrolment(deps: InteractionDependencies, ctx: Koa.Conte
   const secret = flow.progress?.pendingTotpSecret;
   const factor = secret ? await deps.mfa.totp.confirm(flow.account.id, body.name ?? '', secret, body.code ?? '') : undefined;
   if (!factor) return retry(401, { totp: t('mfa.invalidCode') });
-  return enrolled(deps, flow, addedFactor(factor));
+  return enrolled(deps, ctx, flow, factor);
 }
 
 async function submitKeyEnrolment(deps: InteractionDependencies, ctx: Koa.Context, flow: EnrolFlow): Promise<Outcome<EnrolProblem>> {
@@ -57,7 +63,7 @@ async function submitKeyEnrolment(deps: InteractionDependencies, ctx: Koa.Contex
   // A refused key throws MfaError (400): the step's refusal shows it by the key form.
   const response = parseWebAuthnResponse<RegistrationResponseJSON>(body.webauthn_response, 'registration');
   const factor = await deps.mfa.webauthn.register(flow.uid, flow.account.id, body.name ?? '', response);
-  return enrolled(deps, flow, addedFactor(factor));
+  return enrolled(deps, ctx, flow, factor);
 }
 
 export const enrolStep: StepModule<'enrol', EnrolProblem> = {

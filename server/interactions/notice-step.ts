@@ -22,5 +22,9 @@ async function renderNoticeStep(deps: InteractionDependencies, ctx: Koa.Context,
 
 export const noticeStep: StepModule<'notice'> = {
   show: renderNoticeStep,
-  actions: { continue: async (deps, ctx, flow) => finish(flow.account.id, flow.result, flow.progress.rememberDevice) },
+  // After a recovery code the sign-in was completed by it; after enrolment, by the new factor (read from the amr).
+  actions: {
+    continue: async (deps, ctx, flow) =>
+      finish(flow.account.id, flow.result, flow.progress.rememberDevice, flow.progress.notice?.kind === 'recovery-used' ? 'recovery_code' : undefined),
+  },
 };

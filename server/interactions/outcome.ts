@@ -1,6 +1,8 @@
 // What a step's handler answers: what happens next, never done by the handler
 // itself. routes.ts applies it, once TRANSITIONS (state-machine.ts) allows it.
 import type Koa from 'koa';
+import type { SecurityEventInput } from '../events/security-event.ts';
+import type { SignInMethod } from '../events/security-event.ts';
 import type { SignInResult } from '../mfa/policy.ts';
 import type { SignInProgress } from '../progress/sign-in-progress.ts';
 import type { InteractionDependencies } from './context.ts';
@@ -10,7 +12,7 @@ import type { Step, Target } from './state-machine.ts';
 /** `P` is what the step's page says about a refused attempt. */
 export type Outcome<P> =
   /** The login prompt is answered (remembering this browser when asked and allowed). */
-  | { kind: 'finish'; accountId: string; result: SignInResult; rememberDevice?: boolean }
+  | { kind: 'finish'; accountId: string; result: SignInResult; rememberDevice?: boolean; method?: SignInMethod }
   /** The consent prompt is answered with this grant. */
   | { kind: 'granted'; grantId: string }
   /** Keep what is proven, then show the next step (post/redirect/get). */
@@ -20,8 +22,9 @@ export type Outcome<P> =
   /** Over a limit: 429, Retry-After, and the page with the wait message. */
   | { kind: 'throttled'; seconds: number; problem: (message: string) => P };
 
-export const finish = (accountId: string, result: SignInResult, rememberDevice?: boolean): Outcome<never> =>
-  ({ kind: 'finish', accountId, result, rememberDevice });
+/** `method`: what completed the sign-in (sign_in.succeeded's method); when absent, read from the amr. */
+export const finish = (accountId: string, result: SignInResult, rememberDevice?: boolean, method?: SignInMethod): Outcome<never> =>
+  ({ kind: 'finish', accountId, result, rememberDevice, method });
 export const granted = (grantId: string): Outcome<never> => ({ kind: 'granted', grantId });
 export const advance = (to: Step, progress: SignInProgress): Outcome<never> => ({ kind: 'advance', to, progress });
 export const retry = <P>(status: number, problem: P): Outcome<P> => ({ kind: 'retry', status, problem });
@@ -57,4 +60,6 @@ export interface StepModule<S extends Step, P = never> {
   actions: Record<string, (deps: InteractionDependencies, ctx: Koa.Context, flow: FlowAt<S>) => Promise<Outcome<P>>>;
   /** How the page shows `message` about a refused POST of `action` (keeping what was typed). A step without it refuses nothing. */
   refusal?: (message: string, action: string, body: FormBody) => P;
+  /** The security event a refused POST of `action` is (throttled, or an MfaError such as a refused key). */
+  refusalEvent?: (ctx: Koa.Context, flow: FlowAt<S>, action: string, reason: 'throttled' | 'refused') => SecurityEventInput;
 }

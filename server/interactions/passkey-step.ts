@@ -17,5 +17,5 @@ export async function submitPasskey(deps: InteractionDependencies, ctx: Koa.Cont
   const { accountId, factor } = await deps.mfa.webauthn.authenticate(flow.uid, 'passkey', response);
   const account = await deps.accounts.findById(accountId);
   if (!account || account.disabled) throw new MfaError('login.passkeyFailed', { status: 401, detail: 'account disabled or gone' });
-  return finish(accountId, passkeyOnly({ synced: factor.synced ?? false }));
+  return finish(accountId, passkeyOnly({ synced: factor.synced ?? false }), false, 'passkey');
 }

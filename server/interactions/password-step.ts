@@ -5,9 +5,10 @@
 // from the all-IPs account limit, so an attacker elsewhere cannot lock its
 // owner out.
 import type Koa from 'koa';
-import type { PasswordCandidate, SignInSubject } from '../accounts/types.ts';
+import type { PasswordCandidate, PasswordRefusal, SignInSubject } from '../accounts/types.ts';
 import { loginPage } from '../../views/login.ts';
 import { t } from '../../views/strings.ts';
+import { requestMeta } from '../events/request-meta.ts';
 import { csrfToken } from '../http/csrf.ts';
 import { isKnownBrowser, rememberKnownBrowser } from '../http/known-browser-cookie.ts';
 import { pageContext } from '../http/page-context.ts';
@@ -54,15 +55,23 @@ async function submitPasswordStep(deps: InteractionDependencies, ctx: Koa.Contex
   const email = (body.email ?? '').trim();
   const password = body.password ?? '';
   const { throttle } = deps;
+  const request = requestMeta(ctx);
+  // Never the password, nor the email (an unknown one may be a password typed in the wrong field).
+  const failed = (reason: PasswordRefusal | 'missing_credentials') =>
+    deps.events.emit({ type: 'sign_in.failed', outcome: 'failure', actor: { kind: 'anonymous' }, client_id: String(flow.details.params.client_id), method: 'password', reason, ...request });
   const tokens = readDeviceTokens(ctx, deps.config.https);
   let lookup: Promise<PasswordCandidate> | undefined;
   const candidate = () => (lookup ??= deps.passwords.passwordCandidate(email, deps.mfa.trustedDevices.tokenHashes(tokens)));
   // Has this browser signed in to the account before (a cookie), or does it hold a remembered device of it (the lookup)?
   const knownBrowser = email !== '' && (isKnownBrowser(ctx, deps.config.https, throttle.emailKey(email))
     || (tokens.length > 0 && (async () => (await candidate()).rememberedHere)));
-  await throttle.passwordAttempt(email, ctx.ip, { knownBrowser }); // over a limit: ThrottledError, see refusal
-  const subject = email && password ? await (await candidate()).verify(password) : undefined;
-  if (!subject) return retry(401, { email, error: t('login.invalid') });
+  await throttle.passwordAttempt(email, ctx.ip, { knownBrowser, request }); // over a limit: ThrottledError, see refusal
+  let refusal: PasswordRefusal | 'missing_credentials' = 'missing_credentials';
+  const subject = email && password ? await (await candidate()).verify(password, (why) => { refusal = why; }) : undefined;
+  if (!subject) {
+    failed(refusal);
+    return retry(401, { email, error: t('login.invalid') });
+  }
   await throttle.passwordSucceeded(email, ctx.ip, { knownBrowser: typeof knownBrowser === 'function' ? await knownBrowser() : knownBrowser });
   rememberKnownBrowser(ctx, deps.config.https, throttle.emailKey(email));
   return afterPassword(deps, flow, subject, (await candidate()).rememberedHere ? tokens : []);
@@ -72,12 +81,12 @@ async function submitPasswordStep(deps: InteractionDependencies, ctx: Koa.Contex
 async function afterPassword(deps: InteractionDependencies, flow: PasswordFlow, { account, factors }: SignInSubject, deviceTokens: string[]): Promise<Outcome<never>> {
   const hasFactors = hasAnyFactor(factors);
   const mandatory = mustUseMfa(deps, flow.details, flow.client, account);
-  if (!hasFactors && !mandatory) return finish(account.id, passwordOnly());
+  if (!hasFactors && !mandatory) return finish(account.id, passwordOnly(), false, 'password');
   if (hasFactors && rememberAllowed(deps, flow)) {
     // Records the device's use (and checks it again: it may have been forgotten since the lookup).
     if (deviceTokens.length && await deps.mfa.trustedDevices.isTrusted(account.id, deviceTokens)) {
-      deps.logger.info({ accountId: account.id }, 'second factor skipped: trusted device');
-      return finish(account.id, passwordOnTrustedDevice());
+      deps.logger.info({ account_id: account.id }, 'second factor skipped: trusted device');
+      return finish(account.id, passwordOnTrustedDevice(), false, 'trusted_device');
     }
   }
   // The one place a password becomes proof the later steps build on.
@@ -91,4 +100,8 @@ export const passwordStep: StepModule<'password', PasswordProblem> = {
   // used: its reason ("not registered to your account") is for the logs.
   refusal: (message, action, body) =>
     (action === 'passkey' ? { error: t('login.passkeyFailed') } : { email: (body.email ?? '').trim(), error: message }),
+  refusalEvent: (ctx, flow, action, reason) => ({
+    type: 'sign_in.failed', outcome: 'failure', actor: { kind: 'anonymous' }, client_id: String(flow.details.params.client_id),
+    method: action === 'passkey' ? 'passkey' : 'password', reason: reason === 'throttled' ? 'throttled' : 'passkey_refused', ...requestMeta(ctx),
+  }),
 };

@@ -67,6 +67,8 @@ export function refusedOutcome<P>(deps: InteractionDependencies, ctx: Koa.Contex
   if (!refusal || !(error instanceof ThrottledError || error instanceof MfaError)) throw error;
   const body = (ctx.request.body ?? {}) as FormBody;
   const problem = (message: string) => refusal(message, action, body);
+  const event = step.refusalEvent?.(ctx, flow, action, error instanceof ThrottledError ? 'throttled' : 'refused');
+  if (event) deps.events.emit(event);
   if (error instanceof ThrottledError) return throttled(error.retryAfterSeconds, problem);
   const accountId = 'account' in flow ? flow.account.id : undefined;
   deps.logger.info({ accountId, step: flow.step, action, reason: error.message }, 'sign-in attempt refused');

@@ -10,6 +10,8 @@ import { csrfToken } from '../http/csrf.ts';
 import { pageContext } from '../http/page-context.ts';
 import { withSecondFactor, type SecondFactorMethod } from '../mfa/policy.ts';
 import { parseWebAuthnResponse } from '../mfa/webauthn/response-json.ts';
+import { byAccount } from '../events/request-meta.ts';
+import type { ReasonOf, SignInMethod } from '../events/security-event.ts';
 import type { InteractionDependencies } from './context.ts';
 import { rememberAllowed } from './finish-login.ts';
 import { progressOf, type FlowAt } from './flow.ts';
@@ -78,6 +80,9 @@ async function verify(deps: InteractionDependencies, flow: SecondFactorFlow, off
 
 /** The field a refusal of `offered` is about. */
 const FIELD = { totp: 'code', recovery: 'recovery_code', webauthn: 'key' } as const;
+/** The security events' name of each factor, and why it was refused. */
+const METHOD = { totp: 'totp', recovery: 'recovery_code', webauthn: 'webauthn' } as const satisfies Record<Offered, SignInMethod>;
+const REFUSAL = { totp: 'invalid_code', recovery: 'invalid_recovery_code', webauthn: 'webauthn_refused' } as const satisfies Record<Offered, ReasonOf<'second_factor.refused'>>;
 
 async function submitSecondFactorStep(deps: InteractionDependencies, ctx: Koa.Context, flow: SecondFactorFlow): Promise<Outcome<SecondFactorProblem>> {
   const body = ctx.request.body as Record<string, string | undefined>;
@@ -90,16 +95,21 @@ async function submitSecondFactorStep(deps: InteractionDependencies, ctx: Koa.Co
       message: t('mfa.bothCodes'), fields: ['code', 'recovery_code'], typed: { code: body.code, recoveryCode: body.recovery_code },
     });
   }
-  await throttle.secondFactorAttempt(accountId, ctx.ip); // over a limit: ThrottledError, see refusal
+  const who = { ...byAccount(ctx, accountId), client_id: String(flow.details.params.client_id), method: METHOD[offered] };
+  await throttle.secondFactorAttempt(accountId, ctx.ip, who); // over a limit: ThrottledError, see refusal
   const verdict = await verify(deps, flow, offered, body);
   if ('failure' in verdict) {
-    deps.logger.info({ accountId, method: offered }, 'second factor refused');
+    deps.events.emit({ type: 'second_factor.refused', outcome: 'failure', ...who, reason: REFUSAL[offered] });
     return retry(401, { message: t(verdict.failure), fields: [FIELD[offered]] });
+  }
+  deps.events.emit({ type: 'second_factor.passed', outcome: 'success', ...who });
+  if (verdict.recoveryLeft !== undefined) {
+    deps.events.emit({ type: 'recovery_code.used', outcome: 'success', ...who, details: { remaining: verdict.recoveryLeft } });
   }
   await throttle.secondFactorSucceeded(accountId, ctx.ip);
   const result = withSecondFactor(verdict.method, flow.amr);
   const rememberDevice = body.remember_device === '1';
-  if (verdict.recoveryLeft === undefined) return finish(accountId, result, rememberDevice);
+  if (verdict.recoveryLeft === undefined) return finish(accountId, result, rememberDevice, METHOD[offered]);
   // A recovery code: say how many are left before going on.
   return advance('notice', progressOf(flow, { result, rememberDevice, notice: { kind: 'recovery-used', remaining: verdict.recoveryLeft } }));
 }
@@ -110,5 +120,13 @@ export const secondFactorStep: StepModule<'second-factor', SecondFactorProblem> 
   refusal: (message, _action, body) => {
     const offered = offeredFactor(body);
     return { message, fields: [FIELD[offered === 'both' ? 'totp' : offered]] };
+  },
+  refusalEvent: (ctx, flow, _action, reason) => {
+    const offered = offeredFactor(ctx.request.body as Record<string, string | undefined>);
+    const method = METHOD[offered === 'both' ? 'totp' : offered];
+    return {
+      type: 'second_factor.refused', outcome: 'failure', ...byAccount(ctx, flow.account.id), client_id: String(flow.details.params.client_id),
+      method, reason: reason === 'throttled' ? 'throttled' : REFUSAL[offered === 'both' ? 'totp' : offered],
+    };
   },
 };

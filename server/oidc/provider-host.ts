@@ -26,10 +26,13 @@ import { tokenPolicies, type TokenPolicies } from './token-policies.ts';
 import { useAtomicReplayDetection, useHashedClientSecrets } from './internals.ts';
 import { providerMetrics } from '../metrics/provider-metrics.ts';
 import type { LatchkeyMetrics } from '../metrics/registry.ts';
+import { SecurityEvents } from '../events/security-event.ts';
 
 export interface ProviderHostOptions extends OidcDependencies {
   secretHashKey: Buffer;
   logger: Logger;
+  /** Where tokens issued and refused, grants revoked and sign-outs are recorded (none: not recorded). */
+  events?: SecurityEvents;
   /** Current private JWKs, signer first per alg (server/keys/key-store.ts). */
   loadJwks: () => Promise<JWK[]>;
   /** Every registered client. */
@@ -140,7 +143,7 @@ export class ProviderHost {
     provider.proxy = config.trustProxy;
     useHashedClientSecrets(provider, this.#options.secretHashKey);
     useAtomicReplayDetection(provider, this.#options.adapterFactory('ReplayDetection'));
-    attachAuditLog(provider, logger);
+    attachAuditLog(provider, logger, this.#options.events ?? new SecurityEvents(), { machineTokens: config.audit?.machineTokens ?? false });
     // Whatever escapes oidc-provider's own error handling (an exception in it)
     // is logged with the request id, never to stderr, and answered with our
     // error page or JSON, never Koa's bare text 500. Outermost, so first.

@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { emailHash } from '../accounts/email.ts';
+import type { RequestMeta, SecurityEvents } from '../events/security-event.ts';
 import { ThrottledError, type SignInThrottle } from './types.ts';
 import { memoryBlockStore, nextBlock, redisBlockStore, secondsLeft, type Block, type BlockStore, type Clock } from './blocks.ts';
 import { DEFAULT_LIMITS, type Limit, type LimiterName, type ThrottleLimits } from './limits.ts';
@@ -17,6 +18,8 @@ export interface SignInThrottleOptions {
   /** Keys the email hashes in throttle keys (Keyring.throttle), so they cannot be matched against a list of addresses. */
   emailHashKey: Buffer;
   logger: Logger;
+  /** A throttle.blocked event each time a block starts. */
+  events?: SecurityEvents;
   limits?: Partial<ThrottleLimits>;
   /** Tests only: the clock blocks are timed by (Date.now otherwise). */
   now?: Clock;
@@ -44,7 +47,7 @@ export function ipKey(ip: string): string {
  */
 const windowKey = (key: string, block: Block | undefined) => (block ? `${key}~${block.until}` : key);
 
-export function createSignInThrottle({ redis, keyPrefix, emailHashKey, logger, limits = {}, now = Date.now }: SignInThrottleOptions): SignInThrottle {
+export function createSignInThrottle({ redis, keyPrefix, emailHashKey, logger, events, limits = {}, now = Date.now }: SignInThrottleOptions): SignInThrottle {
   // Keys never hold an email: a keyed hash of its canonical form, the one
   // account lookup uses, so every spelling that finds an account shares its counts.
   const emailKey = (email: string) => emailHash(emailHashKey, email);
@@ -70,13 +73,13 @@ export function createSignInThrottle({ redis, keyPrefix, emailHashKey, logger, l
    * blocked or over its limit. The one attempt that first goes over starts a
    * block (doubling with each repeat).
    */
-  async function attempt(applied: Applied[], ip: string): Promise<void> {
+  async function attempt(applied: Applied[], ip: string, request: RequestMeta = {}, accountId?: string): Promise<void> {
     let wait = 0;
     for (const [r, key] of applied) {
       const block = await r.blocks.get(key);
       const left = secondsLeft(block, now());
       if (left > 0) {
-        logger.info({ limiter: r.name, retryAfterSeconds: left, ip }, 'throttle: refused while blocked');
+        logger.info({ limiter: r.name, retry_after_seconds: left, ip }, 'throttle: refused while blocked');
         wait = Math.max(wait, left);
         continue;
       }
@@ -92,9 +95,16 @@ export function createSignInThrottle({ redis, keyPrefix, emailHashKey, logger, l
       const duration = secondsLeft(next, at);
       if (res.consumedPoints === r.limit.points + 1) {
         await r.blocks.set(key, next);
-        logger.warn({ limiter: r.name, retryAfterSeconds: duration, blocks: next.count, ip }, 'throttle: blocked');
+        logger.warn({ limiter: r.name, retry_after_seconds: duration, blocks: next.count, ip }, 'throttle: blocked');
+        events?.emit({
+          type: 'throttle.blocked', outcome: 'failure', reason: 'throttled', actor: { kind: 'anonymous' },
+          // The account limits of a password attempt count an email hash, not an account: no subject then.
+          subject: r.name === 'secondFactor' ? accountId : undefined,
+          ip: request.ip ?? ip, user_agent: request.user_agent, request_id: request.request_id,
+          details: { limit: r.name, retry_after_seconds: duration, blocks: next.count },
+        });
       } else {
-        logger.info({ limiter: r.name, retryAfterSeconds: duration, ip }, 'throttle: refused while blocked');
+        logger.info({ limiter: r.name, retry_after_seconds: duration, ip }, 'throttle: refused while blocked');
       }
       wait = Math.max(wait, duration);
     }
@@ -118,7 +128,7 @@ export function createSignInThrottle({ redis, keyPrefix, emailHashKey, logger, l
       await r.attempts.delete(key);
       await r.blocks.delete(key);
     }
-    logger.debug({ limiter: r.name, forgetBlocks }, 'throttle: reset');
+    logger.debug({ limiter: r.name, forget_blocks: forgetBlocks }, 'throttle: reset');
   }
 
   const passwordRules = (email: string, ip: string, knownBrowser = false): Applied[] => {
@@ -135,11 +145,11 @@ export function createSignInThrottle({ redis, keyPrefix, emailHashKey, logger, l
     emailKey,
     async passwordAttempt(email, ip, options = {}) {
       const known = options.knownBrowser;
-      if (typeof known !== 'function') return attempt(passwordRules(email, ip, known), ip);
+      if (typeof known !== 'function') return attempt(passwordRules(email, ip, known), ip, options.request);
       // The limits that need no lookup decide first; the all-IPs one only if the check says a stranger.
       const [ipRule, accountIpRule, accountRule] = passwordRules(email, ip, false);
-      await attempt([ipRule, accountIpRule], ip);
-      if (!(await known())) await attempt([accountRule], ip);
+      await attempt([ipRule, accountIpRule], ip, options.request);
+      if (!(await known())) await attempt([accountRule], ip, options.request);
     },
     async passwordSucceeded(email, ip, options = {}) {
       const [ipRule, accountIpRule, ...accountRule] = passwordRules(email, ip, options.knownBrowser);
@@ -150,7 +160,7 @@ export function createSignInThrottle({ redis, keyPrefix, emailHashKey, logger, l
       // hand them a fresh allowance each time.
       await reset(accountIpRule[0], accountIpRule[1], true);
     },
-    secondFactorAttempt: (accountId, ip) => attempt(secondFactorRules(accountId, ip), ip),
+    secondFactorAttempt: (accountId, ip, request) => attempt(secondFactorRules(accountId, ip), ip, request, accountId),
     async secondFactorSucceeded(accountId, ip) {
       const [ipRule, accountRule] = secondFactorRules(accountId, ip);
       await giveBack([ipRule]);

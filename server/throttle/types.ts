@@ -1,6 +1,7 @@
 // What the sign-in pages need from the throttle, injected like the MFA
 // stores (server/mfa/types.ts). The implementation: ./sign-in-throttle.ts.
 import { LatchkeyError } from '../errors.ts';
+import type { RequestMeta } from '../events/security-event.ts';
 
 /** A throttled attempt: answered with 429 and Retry-After (a sign-in page says how long to wait). */
 export class ThrottledError extends LatchkeyError {
@@ -21,7 +22,8 @@ export class ThrottledError extends LatchkeyError {
  * attempt back, so only failures add up. `*Attempt` throws ThrottledError
  * while a limit is exceeded (the first attempt over it starts a block). Blocks
  * grow with repeats and are capped, so nobody can lock an account for good.
- * Every decision is logged.
+ * Every decision is logged; a block starting is a throttle.blocked security
+ * event (details.limit names the limiter).
  */
 export interface SignInThrottle {
   /**
@@ -40,11 +42,11 @@ export interface SignInThrottle {
    * an attempt they refuse runs no query (and is not counted on the account
    * limit: it checks no password).
    */
-  passwordAttempt(email: string, ip: string, options?: { knownBrowser?: boolean | (() => Promise<boolean>) }): Promise<void>;
+  passwordAttempt(email: string, ip: string, options?: { knownBrowser?: boolean | (() => Promise<boolean>); request?: RequestMeta }): Promise<void>;
   /** The password was right: its attempt is given back and the account+IP history cleared. */
   passwordSucceeded(email: string, ip: string, options?: { knownBrowser?: boolean }): Promise<void>;
   /** Limits: per IP and per account. */
-  secondFactorAttempt(accountId: string, ip: string): Promise<void>;
+  secondFactorAttempt(accountId: string, ip: string, request?: RequestMeta): Promise<void>;
   /** The factor was right: its attempt is given back and the account's count cleared. */
   secondFactorSucceeded(accountId: string, ip: string): Promise<void>;
 }

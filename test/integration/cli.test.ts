@@ -75,7 +75,7 @@ test.after.always(async () => {
 const state: { webId?: string; webSecret?: string; userId?: string } = {};
 
 test.serial('migrate applies the schema, then is up to date', async (t) => {
-  t.deepEqual(await json(['migrate']), { applied: [{ version: 1, name: 'init' }, { version: 2, name: 'account_sessions_revoked_at' }, { version: 3, name: 'client_id_token_alg' }, { version: 4, name: 'signing_key_activation' }, { version: 5, name: 'mfa' }, { version: 6, name: 'account_email_canonical' }] });
+  t.deepEqual(await json(['migrate']), { applied: [{ version: 1, name: 'init' }, { version: 2, name: 'account_sessions_revoked_at' }, { version: 3, name: 'client_id_token_alg' }, { version: 4, name: 'signing_key_activation' }, { version: 5, name: 'mfa' }, { version: 6, name: 'account_email_canonical' }, { version: 7, name: 'audit_events' }] });
   const again = await latchkey(['migrate']);
   t.is(again.code, 0);
   t.regex(again.stdout, /up to date/);

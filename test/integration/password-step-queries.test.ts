@@ -3,6 +3,7 @@
 // second-factor page, run through the real interaction router and stores
 // against Postgres with a database that counts its queries. oidc-provider is
 // a stub: only the interaction's details and result come from it.
+import { SecurityEvents } from '../../server/events/security-event.ts';
 import test, { type ExecutionContext } from 'ava';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -71,6 +72,7 @@ test.before(async () => {
     throttle: createSignInThrottle({ keyPrefix: uniqueRedisPrefix(), emailHashKey: keyring.throttle, logger }),
     progress: createSignInProgressStore(adapterFactory('SignInProgress'), keyring.encryption, 900),
     csrfKey,
+    events: new SecurityEvents(),
   };
   (deps as unknown as { details: Map<string, object> }).details = details;
   const app = new Koa();

@@ -55,7 +55,7 @@ for (const [name, open] of Object.entries(backends)) {
   test.after.always(async () => { await backend?.close(); });
 
   test.serial(`${name}: migrate applies once and is idempotent`, async (t) => {
-    t.deepEqual((await migrate(db())).map((m) => m.version), [1, 2, 3, 4, 5, 6]);
+    t.deepEqual((await migrate(db())).map((m) => m.version), [1, 2, 3, 4, 5, 6, 7]);
     t.deepEqual(await migrate(db()), []);
   });
 

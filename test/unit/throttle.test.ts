@@ -14,7 +14,7 @@ import { nextBlock, secondsLeft } from '../../server/throttle/blocks.ts';
 import { BLOCK_MEMORY_SECONDS, blockSeconds, DEFAULT_LIMITS, type ThrottleLimits } from '../../server/throttle/limits.ts';
 import { ThrottledError, type SignInThrottle } from '../../server/throttle/types.ts';
 
-interface LogLine { level: number; msg: string; limiter?: string; remaining?: number; retryAfterSeconds?: number; ip?: string }
+interface LogLine { level: number; msg: string; limiter?: string; remaining?: number; retry_after_seconds?: number; ip?: string }
 
 const EMAIL_HASH_KEY = Buffer.alloc(32, 7);
 
@@ -58,7 +58,7 @@ test('five wrong passwords for one account from one IP use the allowance; the ne
 
   const counted = lines.filter((l) => l.msg === 'throttle: attempt counted' && l.limiter === 'accountIp').slice(0, 5);
   t.deepEqual(counted.map((l) => l.remaining), [4, 3, 2, 1, 0]);
-  t.like(lines.find((l) => l.msg === 'throttle: blocked'), { level: 40, limiter: 'accountIp', retryAfterSeconds: 60, ip: '192.0.2.1' });
+  t.like(lines.find((l) => l.msg === 'throttle: blocked'), { level: 40, limiter: 'accountIp', retry_after_seconds: 60, ip: '192.0.2.1' });
   t.like(lines.find((l) => l.msg === 'throttle: refused while blocked'), { level: 30, limiter: 'accountIp' });
   t.false(JSON.stringify(lines).includes('ann@example.com'));
 });
@@ -121,7 +121,7 @@ test('repeated blocks double, up to the cap, and the owner signing in does not l
     clock.advance(error!.retryAfterSeconds);
   }
   t.deepEqual(waits, [1, 2, 2]);
-  t.deepEqual(lines.filter((l) => l.msg === 'throttle: blocked').map((l) => l.retryAfterSeconds), [1, 2, 2]);
+  t.deepEqual(lines.filter((l) => l.msg === 'throttle: blocked').map((l) => l.retry_after_seconds), [1, 2, 2]);
 });
 
 test('block durations double from the first block to the cap', (t) => {
@@ -180,7 +180,7 @@ test('default limits on a fake clock: each block ends exactly on time, counts do
     clock.advance(1);
   }
   t.deepEqual(waits, [60, 120, 240, 480, 900, 900]);
-  t.deepEqual(lines.filter((l) => l.msg === 'throttle: blocked').map((l) => l.retryAfterSeconds), [60, 120, 240, 480, 900, 900]);
+  t.deepEqual(lines.filter((l) => l.msg === 'throttle: blocked').map((l) => l.retry_after_seconds), [60, 120, 240, 480, 900, 900]);
   // The per-IP limit: 100 failures (any accounts), then from 15 min up to 1 h.
   const ipWaits = [];
   for (let round = 0; round < 4; round++) {

@@ -215,7 +215,7 @@ const factor = (name: string, kind: Factor['kind'], synced?: boolean): Factor =>
   ({ id: name, kind, name, createdAt: new Date('2024-01-02'), lastUsedAt: null, synced });
 
 test('account page: a default factor name is not followed by the same kind; recovery codes explained without jargon', (t) => {
-  const params = { email: 'a@b.c', csrfToken: 'tok', recoveryLeft: 10, devices: [], signOutUrl: '/session/end' };
+  const params = { email: 'a@b.c', csrfToken: 'tok', recoveryLeft: 10, devices: [], activity: [], signOutUrl: '/session/end' };
   const page = accountPage(ctx, { ...params, factors: [factor('Authenticator app', 'totp'), factor('Phone', 'totp'), factor('Security key', 'webauthn'), factor('Security key', 'webauthn', true)] });
   const items = (page.match(/<li class="factor"[\s\S]*?<\/li>/g) ?? []).map(text);
   t.is(items.length, 4);

@@ -31,6 +31,8 @@ export type Action = (ctx: CliContext, args: string[], options: Options) => Prom
 export interface RunSettings {
   /** False for `migrate`, which applies migrations itself. */
   migrate?: boolean;
+  /** False for `audit tail`, which prints as it goes. */
+  prints?: boolean;
 }
 /** Wraps an Action into a commander action handler (supplied by main.ts). */
 export type Runner = (action: Action, settings?: RunSettings) => (...args: unknown[]) => Promise<void>;
