@@ -7,7 +7,9 @@
 // noisy machine disturbs far less than throughput.
 // Env: BENCH_DURATION (s per round, 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (10),
 // BENCH_WARMUP (s, 3), BENCH_NODE_ARGS (extra node flags for both servers,
-// e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+// e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_LOG_LEVEL (Latchkey's
+// LOG_LEVEL: info, the production default, so its access log is measured;
+// ACCESS_LOG=false in the environment measures without it).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -20,6 +22,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const NODE_ARGS = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const RESOURCE = 'https://bench.internal';
 const SCOPE = 'bench:read';
 
@@ -112,7 +115,7 @@ process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
 process.once('SIGTERM', () => void cleanup().finally(() => process.exit(143)));
 
 async function main() {
-  latchkey = await startServer({ command: [NODE, ...NODE_ARGS, join(ROOT, 'server', 'main.ts')] });
+  latchkey = await startServer({ command: [NODE, ...NODE_ARGS, join(ROOT, 'server', 'main.ts')], env: { LOG_LEVEL } });
   await latchkey.admin(['apis', 'create', '--identifier', RESOURCE, '--scope', SCOPE, '--ttl', '300']);
   const client = await latchkey.admin(['clients', 'create', '--name', 'bench', '--grant', 'client_credentials', '--api', RESOURCE, '--scope', SCOPE]);
   await new Promise((resolve) => setTimeout(resolve, 1500)); // the server's admin cache notices the new rows

@@ -2,7 +2,6 @@
 // shutdown on SIGINT/SIGTERM. Started by server/main.ts (the process entry).
 import { createServer, type Server } from 'node:http';
 import type { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { createAccountService } from './accounts/account-service.ts';
 import { createAdapterFactory } from './adapters/index.ts';
 import { connectRedis, pingRedis, reportRedisOutage } from './adapters/redis-connection.ts';
@@ -17,6 +16,8 @@ import { openServerDatabase } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { oneLine } from './errors.ts';
+import { outsideRequests } from './http/request-id.ts';
+import { createLogger } from './logging/logger.ts';
 import { VERSION } from './version.ts';
 import { ensureSigningKeys, loadSigningJwks, longestApiTokenTtl, nextKeyActivation } from './keys/key-store.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
@@ -39,10 +40,18 @@ async function checkStores(config: Config, db: Database, redis: Redis | undefine
   if (redis) await pingRedis(redis).catch((error) => { throw new Error(`Redis (REDIS_URL) did not answer: ${oneLine(redisError() ?? error)}`); });
 }
 
-export async function start(config: Config, envFile: string | undefined) {
-  const logger = pino({ level: config.logLevel });
+export interface StartOptions {
+  /** The settings file read, if any (named in the start-up banner). */
+  envFile?: string;
+  /** Runs before the process exits on SIGINT/SIGTERM (tracing sends its last spans). */
+  beforeExit?: () => Promise<void>;
+}
+
+export async function start(config: Config, options: StartOptions = {}) {
+  const { envFile } = options;
+  const logger = createLogger(config.logLevel);
   const keyring = buildKeyring(loadMasterKey(config), config);
-  const db = await openServerDatabase(config, (error) => logger.warn({ err: error }, 'a pooled Postgres connection failed; it will be replaced'));
+  const db = await openServerDatabase(config, outsideRequests((error) => logger.warn({ err: error }, 'a pooled Postgres connection failed; it will be replaced')));
   // Until Redis first answered, its error is the start's one-line reason, not a line of its own.
   let checked = false;
   let redisError: Error | undefined;
@@ -165,6 +174,7 @@ export async function start(config: Config, envFile: string | undefined) {
     await new Promise((resolve) => server.close(resolve));
     await redis?.quit().catch(() => {});
     await db.close();
+    await options.beforeExit?.().catch(() => {});
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

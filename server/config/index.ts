@@ -25,6 +25,8 @@ export interface Config {
   brandColor: string;
   logLevel: string;
   trustProxy: boolean;
+  /** One info line per request (server/http/access-log.ts). */
+  accessLog: boolean;
   ttl: {
     accessToken: number;
     idToken: number;
@@ -86,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     brandColor: r.BRAND_COLOR,
     logLevel: r.LOG_LEVEL,
     trustProxy: r.TRUST_PROXY,
+    accessLog: r.ACCESS_LOG,
     ttl: {
       accessToken: r.ACCESS_TOKEN_TTL,
       idToken: r.ID_TOKEN_TTL,

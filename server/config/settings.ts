@@ -53,6 +53,7 @@ export const SETTINGS = [
   { name: 'PRODUCT_NAME', default: 'Latchkey', description: 'Name shown on hosted pages', schema: z.string().min(1).max(60) },
   { name: 'BRAND_COLOR', default: '#2f5bd3', description: 'Accent colour of hosted pages (`#rgb` or `#rrggbb`)', schema: z.string().regex(/^#([0-9a-f]{3}|[0-9a-f]{6})$/i, 'must be a hex colour like #2f5bd3') },
   { name: 'LOG_LEVEL', default: 'info', description: 'pino log level', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },
+  { name: 'ACCESS_LOG', default: 'true', description: 'One log line per request (method, route template, status, duration, client, request id); `false` when the proxy keeps the access log', schema: boolean },
   { name: 'TRUST_PROXY', default: 'false', description: 'Trust `X-Forwarded-*` headers from one TLS-terminating proxy: only their last entry counts (client IP, `https`, host); required with an https `ISSUER`', schema: boolean },
   { name: 'ACCESS_TOKEN_TTL', default: '5m', description: 'Default access token lifetime (an API\'s own `--ttl` wins)', schema: duration },
   { name: 'ID_TOKEN_TTL', default: '1h', description: 'ID token lifetime', schema: duration },

@@ -18,6 +18,7 @@ import { pageContext } from '../http/page-context.ts';
 import { nonceInlineScripts } from '../http/nonce-inline-scripts.ts';
 import { logRequestFailure } from '../http/request-id.ts';
 import { attachAuditLog } from './audit-log.ts';
+import { requestFacts } from './request-facts.ts';
 import { rfc6749ErrorCodes } from './error-codes.ts';
 import { jwtAccessTokenEndpoints, REVOKED_JWT_MODEL } from './jwt-access-tokens.ts';
 import { tokenPolicies, type TokenPolicies } from './token-policies.ts';
@@ -117,6 +118,7 @@ export class ProviderHost {
     // error page or JSON, never Koa's bare text 500. Outermost, so first.
     (provider as unknown as Koa).on('error', logRequestFailure(logger));
     provider.use(errorPages((ctx) => pageContext(config, ctx)));
+    provider.use(requestFacts()); // route and client, for the access log
     provider.use(nonceInlineScripts());
     provider.use(rfc6749ErrorCodes());
     provider.use(jwtAccessTokenEndpoints({

@@ -59,6 +59,12 @@ test('store URLs must use the right scheme', (t) => {
   t.throws(() => loadConfig({ REDIS_URL: 'http://x' }), { message: /REDIS_URL must be a URL/ });
 });
 
+test('the access log is on unless ACCESS_LOG=false', (t) => {
+  t.true(loadConfig({}).accessLog);
+  t.false(loadConfig({ ACCESS_LOG: 'false' }).accessLog);
+  t.throws(() => loadConfig({ ACCESS_LOG: 'off' }), { message: /ACCESS_LOG/ });
+});
+
 test('production accepts safe settings', (t) => {
   const config = loadConfig(production);
   t.true(config.production);
