@@ -1,5 +1,7 @@
-// Process entry: settings, then the server (server/start.ts), imported once
-// the settings are read.
+// Process entry: settings, then tracing when an OTLP endpoint is set, then
+// the server (server/start.ts). The server's modules are imported only once
+// tracing started, because OpenTelemetry instruments pg, ioredis and http as
+// they load; without an endpoint no OpenTelemetry module is loaded at all.
 import { loadEnvFile } from './config/env-file.ts';
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { WrongMasterKeyError, wrongMasterKeyMessage } from './crypto/master-key.ts';
@@ -16,8 +18,9 @@ let config: Config | undefined;
 try {
   const envFile = loadEnvFile();
   config = loadConfig();
+  const tracing = config.tracing ? (await import('./tracing/start-tracing.ts')).startTracing() : undefined;
   const { start } = await import('./start.ts');
-  await start(config, envFile);
+  await start(config, { envFile, beforeExit: tracing?.shutdown });
 } catch (error) {
   console.error(startFailure(error, config));
   process.exit(1);

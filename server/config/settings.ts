@@ -68,6 +68,9 @@ export const SETTINGS = [
   { name: 'INTERACTION_TTL', default: '15m', description: 'Time to finish a sign-in page flow', schema: duration },
   { name: 'ROTATED_SECRET_GRACE', default: '1h', description: 'Default grace period of `clients rotate-secret`', schema: duration },
   { name: 'CACHE_REFRESH_INTERVAL', default: '1s', description: 'How often the server checks for admin changes (clients, APIs, keys)', schema: duration },
+  // Read by the OpenTelemetry SDK itself; listed here so a bad URL stops the start and the README table shows them.
+  { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', description: 'OTLP/HTTP collector URL (e.g. `http://otel-collector:4318`): traces go to `$URL/v1/traces`; unset = no tracing, OpenTelemetry is not even loaded', schema: url(['http:', 'https:']) },
+  { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', description: 'Full URL traces are posted to, instead of `$OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces`; setting it alone also turns tracing on', schema: url(['http:', 'https:']) },
   { name: 'ARGON2_MEMORY_KIB', default: '19456', description: 'argon2id memory cost in KiB (OWASP minimum 19456)', schema: integer(19456, 4194304) },
   { name: 'ARGON2_TIME_COST', default: '2', description: 'argon2id iterations (minimum 2)', schema: integer(2, 100) },
   { name: 'ARGON2_PARALLELISM', default: '1', description: 'argon2id lanes (minimum 1)', schema: integer(1, 16) },
