@@ -21,7 +21,7 @@ const STATIC_PREFIX = '/static/';
 /** Every request no route matched (a 404, a refused Host): one label, whatever the path. */
 export const UNMATCHED = 'unmatched';
 
-/** Notes the template that answered `req` (the last one recorded wins: the innermost router). */
+/** Notes the template of the route that answered `req` (a later call replaces it). */
 export function recordRoute(req: IncomingMessage, template: string): void {
   (req as WithRoute)[ROUTE] = template;
 }
