@@ -7,8 +7,10 @@
 // noisy machine disturbs far less than throughput.
 // Env: BENCH_DURATION (s per round, 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (10),
 // BENCH_WARMUP (s, 3), BENCH_NODE_ARGS (extra node flags for both servers,
-// e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_COMPARE_METRICS=1 (adds a
-// second Latchkey with METRICS_PORT=off to the rounds: the instrumentation's cost).
+// e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_LOG_LEVEL (Latchkey's
+// LOG_LEVEL: info, the production default, so its access log is measured),
+// BENCH_COMPARE_METRICS=1 (adds a second Latchkey with METRICS_PORT=off and
+// ACCESS_LOG=false to the rounds: what the instrumentation costs).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -22,6 +24,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const NODE_ARGS = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 const COMPARE_METRICS = process.env.BENCH_COMPARE_METRICS === '1';
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const RESOURCE = 'https://bench.internal';
 const SCOPE = 'bench:read';
 
@@ -112,7 +115,7 @@ async function cleanup() {
 
 /** A Latchkey server with one API and one client_credentials client, as a target. */
 async function startLatchkey(name: string, env: Record<string, string> = {}): Promise<Target> {
-  const latchkey = await startServer({ command: [NODE, ...NODE_ARGS, join(ROOT, 'server', 'main.ts')], env });
+  const latchkey = await startServer({ command: [NODE, ...NODE_ARGS, join(ROOT, 'server', 'main.ts')], env: { LOG_LEVEL, ...env } });
   latchkeys.push(latchkey);
   await latchkey.admin(['apis', 'create', '--identifier', RESOURCE, '--scope', SCOPE, '--ttl', '300']);
   const client = await latchkey.admin(['clients', 'create', '--name', 'bench', '--grant', 'client_credentials', '--api', RESOURCE, '--scope', SCOPE]);
@@ -123,7 +126,7 @@ process.once('SIGTERM', () => void cleanup().finally(() => process.exit(143)));
 
 async function main() {
   const latchkeyTargets = [await startLatchkey('latchkey')];
-  if (COMPARE_METRICS) latchkeyTargets.push(await startLatchkey('metrics off', { METRICS_PORT: 'off' }));
+  if (COMPARE_METRICS) latchkeyTargets.push(await startLatchkey('uninstrumented', { METRICS_PORT: 'off', ACCESS_LOG: 'false' }));
   await new Promise((resolve) => setTimeout(resolve, 1500)); // the servers' admin caches notice the new rows
 
   const bareClient = { id: 'bench', secret: randomBytes(32).toString('base64url') };

@@ -11,14 +11,16 @@ import { errorPages } from './http/error-pages.ts';
 import { home } from './http/home-page.ts';
 import { pageContext } from './http/page-context.ts';
 import { answerRefused, issuerPin } from './http/issuer-origin.ts';
-import { assignRequestId, logRequestFailure } from './http/request-id.ts';
+import { accessLog } from './http/access-log.ts';
+import { assignRequestId, logRequestFailure, runWithRequestId } from './http/request-id.ts';
+import { routeRecorder } from './http/route-template.ts';
 import { securityHeaders, setApiSecurityHeaders } from './http/security-headers.ts';
 import { staticFiles } from './http/static-files.ts';
 import { accountRoutes } from './account/routes.ts';
 import type { AccountPageDependencies } from './account/context.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import type { InteractionDependencies } from './interactions/context.ts';
-import { httpMetrics, koaRouteMarker } from './metrics/http-metrics.ts';
+import { httpMetrics } from './metrics/http-metrics.ts';
 import type { LatchkeyMetrics } from './metrics/registry.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
 
@@ -44,7 +46,7 @@ export function createApp(deps: AppDependencies): Koa {
   const app = new Koa({ proxy: deps.config.trustProxy, maxIpsCount: 1 });
   app.keys = deps.cookieKeys;
   app.on('error', logRequestFailure(deps.logger));
-  if (deps.metrics) app.use(koaRouteMarker());
+  app.use(routeRecorder());
   app.use(securityHeaders({ https: deps.config.https }));
   app.use(staticFiles());
   // @simplewebauthn/browser from node_modules: the pages load it from here, never from a CDN.
@@ -65,7 +67,8 @@ export function createApp(deps: AppDependencies): Koa {
 }
 
 /**
- * The server's request listener. Every request gets an id and is pinned to
+ * The server's request listener. Every request gets an id (the id of every
+ * line logged while it is handled), its access log line, and is pinned to
  * the issuer's origin first (a foreign Host is refused). POST /token, the
  * machine-token hot path, then goes straight to oidc-provider with the API
  * headers: it renders no page and needs none of the Koa app's middleware
@@ -75,9 +78,10 @@ export function createRequestListener(deps: AppDependencies): (req: IncomingMess
   const app = createApp(deps).callback();
   const pin = issuerPin(deps.config);
   const measure = deps.metrics ? httpMetrics(deps.metrics) : undefined;
-  return (req, res) => {
+  const logAccess = deps.config.accessLog ? accessLog(deps.logger, { trustProxy: deps.config.trustProxy }) : undefined;
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     measure?.(req, res);
-    assignRequestId(req, res, deps.config.trustProxy);
+    logAccess?.(req, res);
     const refused = pin(req);
     if (refused) {
       setApiSecurityHeaders(res, { https: deps.config.https });
@@ -91,4 +95,5 @@ export function createRequestListener(deps: AppDependencies): (req: IncomingMess
     }
     void app(req, res);
   };
+  return (req, res) => runWithRequestId(assignRequestId(req, res), handle, req, res);
 }

@@ -19,6 +19,7 @@ import { openServerDatabase } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { migrate, readMigrations } from './db/migrate.ts';
 import { oneLine } from './errors.ts';
+import { outsideRequests } from './http/request-id.ts';
 import { ACTIVITY_TYPES } from './account/activity.ts';
 import { recentAccountActivity } from './events/audit-store.ts';
 import { logSink } from './events/log-sink.ts';
@@ -78,7 +79,7 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
   const keyring = buildKeyring(loadMasterKey(config), config);
   // METRICS_PORT=off: no metric is kept and nothing is instrumented.
   const metrics = config.metrics ? new LatchkeyMetrics() : undefined;
-  const opened = await openServerDatabase(config, (error) => logger.warn({ err: error }, 'a pooled Postgres connection failed; it will be replaced'));
+  const opened = await openServerDatabase(config, outsideRequests((error) => logger.warn({ err: error }, 'a pooled Postgres connection failed; it will be replaced')));
   const db = metrics ? instrumentDatabase(opened, metrics) : opened;
   // Until Redis first answered, its error is the start's one-line reason, not a line of its own.
   let checked = false;

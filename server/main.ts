@@ -1,79 +1,11 @@
-// Process entry: config -> the assembled server (assemble.ts) -> the HTTP
-// and metrics listeners, the start-up banner, and a graceful shutdown on
-// SIGINT/SIGTERM within SHUTDOWN_TIMEOUT.
-import { createServer, type Server } from 'node:http';
-import { pino } from 'pino';
-import { assembleServer } from './assemble.ts';
+// Process entry: settings, then tracing when an OTLP endpoint is set, then
+// the server (server/start.ts). The server's modules are imported only once
+// tracing started, because OpenTelemetry instruments pg, ioredis and http as
+// they load; without an endpoint no OpenTelemetry module is loaded at all.
 import { loadEnvFile } from './config/env-file.ts';
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { WrongMasterKeyError, wrongMasterKeyMessage } from './crypto/master-key.ts';
 import { oneLine } from './errors.ts';
-import { trackConnections } from './http/graceful-shutdown.ts';
-import { createMetricsServer, listenMetrics } from './metrics/metrics-server.ts';
-import { VERSION } from './version.ts';
-
-// Node checks request and header timeouts this often (default 30 s, which would let a slow body live 40 s).
-const CONNECTIONS_CHECK_MS = 1_000;
-
-async function start(config: Config, envFile: string | undefined) {
-  const logger = pino({ level: config.logLevel });
-  // The public server exists before its request listener: readiness reads whether it is draining.
-  const http = createServer({
-    requestTimeout: config.http.requestTimeoutMs,
-    headersTimeout: config.http.requestTimeoutMs,
-    keepAliveTimeout: config.http.keepAliveTimeoutMs,
-    connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
-  });
-  const connections = trackConnections(http);
-  const assembled = await assembleServer(config, logger, { draining: () => connections.draining });
-  const { metrics } = assembled;
-  // Before the public listener: a metrics port already taken fails the start.
-  const metricsServer = metrics && createMetricsServer(metrics, (error) => logger.error({ err: error }, 'collecting metrics failed'));
-  const metricsPort = metricsServer && config.metrics ? await listenMetrics(metricsServer, config.metrics.port, config.metrics.host) : undefined;
-  http.on('request', assembled.listener);
-  const server: Server = await new Promise((resolve, reject) => {
-    const listening = http.listen(config.port, config.host, () => resolve(listening));
-    listening.once('error', reject);
-  });
-
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const embedded = !config.databaseUrl;
-  console.log([
-    `Latchkey is running: ${config.issuer} (version ${VERSION}, listening on ${config.host}:${port}, ${config.env} mode)`,
-    `  discovery   ${config.issuer}/.well-known/openid-configuration`,
-    `  database    ${embedded ? 'embedded PGlite (no DATABASE_URL)' : 'Postgres (DATABASE_URL)'}`,
-    `  sessions    ${assembled.redis ? 'Redis (REDIS_URL)' : 'in-process store, lost on restart (no REDIS_URL)'}`,
-    `  metrics     ${config.metrics ? `http://${config.metrics.host.includes(':') ? `[${config.metrics.host}]` : config.metrics.host}:${metricsPort}/metrics (Prometheus, not public)` : 'off (METRICS_PORT=off)'}`,
-    ...(embedded ? [`  data folder ${config.dataDir}`] : []),
-    ...(envFile ? [`  settings    ${envFile} (the environment wins over it)`] : []),
-    `Next, in another terminal: npx latchkey apis create --identifier https://orders.internal --scope "orders:read orders:write"`,
-  ].join('\n'));
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    const timeout = config.http.shutdownTimeoutMs;
-    const started = Date.now();
-    // Whatever hangs (a client, a store), the process is gone by the deadline.
-    setTimeout(() => {
-      logger.warn({ signal }, 'closing the stores did not finish within SHUTDOWN_TIMEOUT; exiting');
-      process.exit(0);
-    }, timeout);
-    logger.info({ signal, connections: connections.connections }, 'shutting down: not ready, listener closed, finishing open requests');
-    // The stores get the last second (a quarter of a short timeout) to close.
-    const { cut } = await connections.drain(timeout - Math.min(1_000, timeout / 4));
-    if (cut) logger.warn({ cut }, 'connections still open at SHUTDOWN_TIMEOUT were cut');
-    metricsServer?.closeAllConnections();
-    metricsServer?.close();
-    await assembled.close();
-    logger.info({ signal, ms: Date.now() - started }, 'stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-}
 
 /** One line, no stack, for configuration, connection and master key problems. */
 function startFailure(error: unknown, config: Config | undefined): string {
@@ -86,7 +18,9 @@ let config: Config | undefined;
 try {
   const envFile = loadEnvFile();
   config = loadConfig();
-  await start(config, envFile);
+  const tracing = config.tracing ? (await import('./tracing/start-tracing.ts')).startTracing() : undefined;
+  const { start } = await import('./start.ts');
+  await start(config, { envFile, beforeExit: tracing?.shutdown });
 } catch (error) {
   console.error(startFailure(error, config));
   process.exit(1);

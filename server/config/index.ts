@@ -26,6 +26,10 @@ export interface Config {
   brandColor: string;
   logLevel: string;
   trustProxy: boolean;
+  /** One info line per request (server/http/access-log.ts). */
+  accessLog: boolean;
+  /** OTLP traces are exported (OTEL_EXPORTER_OTLP_ENDPOINT or ..._TRACES_ENDPOINT set; the SDK reads its own settings). */
+  tracing: boolean;
   ttl: {
     accessToken: number;
     idToken: number;
@@ -104,6 +108,8 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
     brandColor: r.BRAND_COLOR,
     logLevel: r.LOG_LEVEL,
     trustProxy: r.TRUST_PROXY,
+    accessLog: r.ACCESS_LOG,
+    tracing: (r.OTEL_EXPORTER_OTLP_ENDPOINT ?? r.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) !== undefined,
     ttl: {
       accessToken: r.ACCESS_TOKEN_TTL,
       idToken: r.ID_TOKEN_TTL,

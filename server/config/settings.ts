@@ -53,6 +53,7 @@ export const SETTINGS = [
   { name: 'PRODUCT_NAME', default: 'Latchkey', description: 'Name shown on hosted pages', schema: z.string().min(1).max(60) },
   { name: 'BRAND_COLOR', default: '#2f5bd3', description: 'Accent colour of hosted pages (`#rgb` or `#rrggbb`)', schema: z.string().regex(/^#([0-9a-f]{3}|[0-9a-f]{6})$/i, 'must be a hex colour like #2f5bd3') },
   { name: 'LOG_LEVEL', default: 'info', description: 'pino log level', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },
+  { name: 'ACCESS_LOG', default: 'true', description: 'One log line per request (method, route template, status, duration, client, request id); `false` when the proxy keeps the access log', schema: boolean },
   { name: 'TRUST_PROXY', default: 'false', description: 'Trust `X-Forwarded-*` headers from one TLS-terminating proxy: only their last entry counts (client IP, `https`, host); required with an https `ISSUER`', schema: boolean },
   { name: 'SHUTDOWN_TIMEOUT', default: '10s', description: 'On SIGTERM or SIGINT: readiness answers 503 and the listener closes at once, open requests finish (their answers close the connection), and the process exits within this long whatever the clients do', schema: duration.pipe(z.number().max(600, 'must be at most 10m')) },
   // Bodies here are a form or a token request: a client that takes longer is broken or hostile (slowloris).
@@ -77,6 +78,9 @@ export const SETTINGS = [
   { name: 'SIGNING_KEY_ROTATION_INTERVAL', default: '90d', description: 'How long a signing key should sign before `keys rotate` replaces it: the `latchkey_signing_key_rotation_due_seconds` metric counts down to it and the shipped alert fires when it is overdue (nothing rotates automatically)', schema: duration },
   { name: 'AUDIT_RETENTION', default: '90d', description: 'How long audit events stay in Postgres (`audit_events`); older ones are deleted hourly, in batches (at least `1d`)', schema: duration.pipe(z.number().min(86400, 'must be at least 1d')) },
   { name: 'AUDIT_MACHINE_TOKENS', default: 'false', description: '`true`: every client_credentials token is an audit event too (otherwise only counted in metrics; refusals are always events)', schema: boolean },
+  // Read by the OpenTelemetry SDK itself; listed here so a bad URL stops the start and the README table shows them.
+  { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', description: 'OTLP/HTTP collector URL (e.g. `http://otel-collector:4318`): traces go to `$URL/v1/traces`; unset = no tracing, OpenTelemetry is not even loaded', schema: url(['http:', 'https:']) },
+  { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', description: 'Full URL traces are posted to, instead of `$OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces`; setting it alone also turns tracing on', schema: url(['http:', 'https:']) },
   { name: 'ARGON2_MEMORY_KIB', default: '19456', description: 'argon2id memory cost in KiB (OWASP minimum 19456)', schema: integer(19456, 4194304) },
   { name: 'ARGON2_TIME_COST', default: '2', description: 'argon2id iterations (minimum 2)', schema: integer(2, 100) },
   { name: 'ARGON2_PARALLELISM', default: '1', description: 'argon2id lanes (minimum 1)', schema: integer(1, 16) },

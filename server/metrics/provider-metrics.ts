@@ -10,7 +10,6 @@ import type Koa from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { GRANT_TYPES } from '../clients/types.ts';
 import { providerRouteTemplate } from '../oidc/internals.ts';
-import { markRoute } from './http-metrics.ts';
 import type { CounterCell } from './cells.ts';
 import type { LatchkeyMetrics } from './registry.ts';
 
@@ -73,7 +72,6 @@ export function providerMetrics(metrics: LatchkeyMetrics): Koa.Middleware {
     } finally {
       const template = providerRouteTemplate(ctx);
       if (template) {
-        markRoute(ctx.req, template);
         record(ctx as unknown as KoaContextWithOIDC, failed);
       }
     }

@@ -20,6 +20,7 @@ import { nonceInlineScripts } from '../http/nonce-inline-scripts.ts';
 import { logRequestFailure } from '../http/request-id.ts';
 import { oneLine } from '../errors.ts';
 import { attachAuditLog } from './audit-log.ts';
+import { requestFacts } from './request-facts.ts';
 import { rfc6749ErrorCodes } from './error-codes.ts';
 import { jwtAccessTokenEndpoints, REVOKED_JWT_MODEL } from './jwt-access-tokens.ts';
 import { tokenPolicies, type TokenPolicies } from './token-policies.ts';
@@ -151,6 +152,7 @@ export class ProviderHost {
     // Outermost middleware: it counts the answer every other one shaped.
     if (this.#options.metrics) provider.use(providerMetrics(this.#options.metrics));
     provider.use(errorPages((ctx) => pageContext(config, ctx)));
+    provider.use(requestFacts()); // route and client, for the access log
     provider.use(nonceInlineScripts());
     provider.use(rfc6749ErrorCodes());
     provider.use(jwtAccessTokenEndpoints({

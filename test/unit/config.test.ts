@@ -59,6 +59,17 @@ test('store URLs must use the right scheme', (t) => {
   t.throws(() => loadConfig({ REDIS_URL: 'http://x' }), { message: /REDIS_URL must be a URL/ });
 });
 
+test('the access log is on unless ACCESS_LOG=false; tracing is on when an OTLP endpoint is set, and a bad one stops the start', (t) => {
+  t.true(loadConfig({}).accessLog);
+  t.false(loadConfig({ ACCESS_LOG: 'false' }).accessLog);
+  t.throws(() => loadConfig({ ACCESS_LOG: 'off' }), { message: /ACCESS_LOG/ });
+  t.false(loadConfig({}).tracing);
+  t.true(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318' }).tracing);
+  t.true(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example.com/v1/traces' }).tracing);
+  t.false(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: '' }).tracing, 'empty is unset');
+  t.throws(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'otel-collector:4318' }), { message: /OTEL_EXPORTER_OTLP_ENDPOINT must be a URL/ });
+});
+
 test('production accepts safe settings', (t) => {
   const config = loadConfig(production);
   t.true(config.production);

@@ -41,7 +41,7 @@ async function serve(t: import('ava').ExecutionContext) {
   });
   const callback = app.callback();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    assignRequestId(req, res, false);
+    assignRequestId(req, res);
     void callback(req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -6,7 +6,8 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { httpMetrics, koaRouteMarker, markRoute, methodLabel, UNMATCHED } from '../../server/metrics/http-metrics.ts';
+import { recordRoute, routeRecorder, UNMATCHED } from '../../server/http/route-template.ts';
+import { httpMetrics, methodLabel } from '../../server/metrics/http-metrics.ts';
 import { errorLabel, grantTypeLabel } from '../../server/metrics/provider-metrics.ts';
 import { LatchkeyMetrics } from '../../server/metrics/registry.ts';
 
@@ -18,7 +19,7 @@ test.before(async () => {
   // Like server/app.ts: the marker first, a prefixed strict router, fixed paths,
   // and a stand-in for the hand-off to oidc-provider, which marks its own route.
   const app = new Koa();
-  app.use(koaRouteMarker());
+  app.use(routeRecorder());
   app.use(async (ctx, next) => {
     if (ctx.path !== '/healthz') return next();
     ctx.body = { status: 'ok' };
@@ -29,7 +30,7 @@ test.before(async () => {
   app.use(router.routes() as unknown as Koa.Middleware);
   app.use(async (ctx) => {
     ctx.respond = false;
-    if (ctx.path === '/token') markRoute(ctx.req, '/token');
+    if (ctx.path === '/token') recordRoute(ctx.req, '/token');
     ctx.res.statusCode = ctx.path === '/token' ? 200 : 404;
     ctx.res.end();
   });
