@@ -79,7 +79,8 @@ test.before(async () => {
   app.keys = ['a-cookie-key-of-at-least-thirty-two-characters'];
   app.use(errorPages((ctx) => pageContext(config, ctx)));
   app.use(interactionRoutes(deps));
-  server = createServer(app.callback());
+  const handle = app.callback();
+  server = createServer((req, res) => { void handle(req, res); });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });

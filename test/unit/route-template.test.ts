@@ -46,7 +46,8 @@ test('routeRecorder records the template @koa/router matched, after the route ra
   router.post('/:uid/login', (ctx) => { ctx.body = 'ok'; });
   router.get('/:uid', (ctx) => { ctx.throw(400, 'expired'); });
   app.use(router.routes());
-  const server = createServer(app.callback());
+  const handle = app.callback();
+  const server = createServer((req, res) => { void handle(req, res); });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => server.close());
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
