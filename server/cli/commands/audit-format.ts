@@ -1,5 +1,6 @@
 // How `audit list` and `audit tail` show events: a table row per event, or
 // the schema-1 event itself as JSON (with its row id).
+import type { Command } from 'commander';
 import type { StoredEvent } from '../../events/audit-store.ts';
 import type { Actor } from '../../events/security-event.ts';
 import { UserError } from '../../errors.ts';
@@ -45,3 +46,12 @@ export const filterOf = (options: Options): EventFilter => ({
   type: options.type,
   since: options.since === undefined ? undefined : parseSince(options.since),
 });
+
+/** The filter options `audit list` and `audit tail` share (read back by filterOf). */
+export function withFilterOptions(command: Command): Command {
+  return command
+    .option('--account <id>', 'events about or by this account id')
+    .option('--client <id>', 'events of this client_id')
+    .option('--type <type>', 'one event type (sign_in.failed), or every type under a prefix ending in a dot (sign_in.)')
+    .option('--since <when>', 'events from this time on (ISO 8601) or this long ago (24h, 7d)');
+}

@@ -2,15 +2,11 @@
 import type { Command } from 'commander';
 import { listEvents } from '../../events/audit-store.ts';
 import { UserError } from '../../errors.ts';
-import { EVENT_HEADERS, eventRow, filterOf } from './audit-format.ts';
+import { EVENT_HEADERS, eventRow, filterOf, withFilterOptions } from './audit-format.ts';
 import { subcommand, table, type Runner } from './common.ts';
 
 export function registerAuditList(audit: Command, run: Runner): void {
-  subcommand(audit, 'list', 'the newest audit events matching the filters, oldest first')
-    .option('--account <id>', 'events about or by this account id')
-    .option('--client <id>', 'events of this client_id')
-    .option('--type <type>', 'one event type (sign_in.failed), or every type under a prefix ending in a dot (sign_in.)')
-    .option('--since <when>', 'events from this time on (ISO 8601) or this long ago (24h, 7d)')
+  withFilterOptions(subcommand(audit, 'list', 'the newest audit events matching the filters, oldest first'))
     .option('--limit <n>', 'at most this many (newest kept)', '100')
     .action(run(async (ctx, _args, options) => {
       const limit = Number(options.limit);

@@ -4,17 +4,12 @@
 import type { Command } from 'commander';
 import { lastEventId, listEvents } from '../../events/audit-store.ts';
 import { parseDuration } from '../../config/duration.ts';
-import { EVENT_HEADERS, eventRow, filterOf } from './audit-format.ts';
+import { EVENT_HEADERS, eventRow, filterOf, withFilterOptions } from './audit-format.ts';
 import type { Runner } from './common.ts';
 
 export function registerAuditTail(audit: Command, run: Runner): void {
-  audit.command('tail')
-    .description('follow audit events as they are stored (Ctrl-C ends)')
+  withFilterOptions(audit.command('tail').description('follow audit events as they are stored (Ctrl-C ends); --since first prints the older ones'))
     .option('--json', 'one JSON object per line')
-    .option('--account <id>', 'events about or by this account id')
-    .option('--client <id>', 'events of this client_id')
-    .option('--type <type>', 'one event type, or a prefix ending in a dot')
-    .option('--since <when>', 'first print the events from this time on (ISO 8601, or 24h, 7d ago)')
     .option('--interval <duration>', 'how often to look for new events', '1s')
     .action(run(async (ctx, _args, options) => {
       const filter = filterOf(options);
