@@ -1,6 +1,6 @@
 // The server's parts, wired: config -> stores (checked, migrated) -> signing
 // keys -> provider, caches and their watchers -> readiness -> the HTTP request
-// listener. main.ts listens with it; the in-process tests
+// listener. start.ts listens with it; the in-process tests
 // (test/helpers/in-process-app.ts) too.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
@@ -73,7 +73,7 @@ export interface AssembleOptions {
 /**
  * Everything between the config and the HTTP server: stores checked, migrated,
  * signing keys, provider, caches and their watchers, readiness, the request
- * listener. The one wiring of the process (main.ts) and of the in-process tests.
+ * listener. The one wiring of the process (start.ts) and of the in-process tests.
  */
 export async function assembleServer(config: Config, logger: Logger, { draining = () => false }: AssembleOptions = {}): Promise<AssembledServer> {
   const keyring = buildKeyring(loadMasterKey(config), config);

@@ -3,6 +3,9 @@ import { SIGNING_ALGS, type SigningAlg } from '../protocol/constants.ts';
 
 export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials';
 export const GRANT_TYPES: readonly GrantType[] = ['authorization_code', 'refresh_token', 'client_credentials'];
+const KNOWN_GRANT_TYPES = new Set<string>(GRANT_TYPES);
+/** A grant type a request named, as a bounded value (metric label, audit detail): a known one, else "other". */
+export const grantTypeLabel = (value: unknown): string => (typeof value === 'string' && KNOWN_GRANT_TYPES.has(value) ? value : 'other');
 
 /** ID token signing algorithms a client may choose: any the server signs with (it has a key for each). */
 export const ID_TOKEN_ALGS = SIGNING_ALGS;

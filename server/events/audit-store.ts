@@ -22,14 +22,14 @@ export async function insertEvents(db: Queryable, events: readonly SecurityEvent
     actor_host: e.actor.kind === 'admin' ? e.actor.host : null,
     subject: e.subject ?? null,
     client_id: e.client_id ?? null,
-    // Postgres text cannot hold NUL; a header or id carrying one is cleaned, not refused.
+    // Postgres text and jsonb cannot hold NUL; a header, id or detail carrying one is cleaned, not refused.
     ip: clean(e.ip),
     user_agent: clean(e.user_agent),
     request_id: clean(e.request_id),
     outcome: e.outcome,
     reason: e.reason ?? null,
     method: e.method ?? null,
-    details: e.details ?? null,
+    details: e.details ? Object.fromEntries(Object.entries(e.details).map(([key, value]) => [key.replaceAll('\u0000', ''), typeof value === 'string' ? value.replaceAll('\u0000', '') : value])) : null,
   }));
   await db.query(
     `INSERT INTO audit_events (${COLUMNS})

@@ -64,8 +64,9 @@ export class PostgresAuditSink implements SecurityEventSink {
       try {
         await insertEvents(this.#db, batch);
       } catch (error) {
-        this.#dropped += batch.length;
         this.#logger.error({ err: error, events: batch.length }, 'writing audit events to Postgres failed');
+        // One by one, so an event Postgres refuses cannot take the rest of its batch with it.
+        for (const event of batch) await insertEvents(this.#db, [event]).catch(() => { this.#dropped += 1; });
       }
     }
     if (this.#dropped > 0) {

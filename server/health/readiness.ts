@@ -15,8 +15,10 @@ export interface LocalCheck {
 
 export interface ReadinessReport {
   ready: boolean;
-  /** Each failed check by name, with its reason. */
+  /** Each failed check by name, with its reason (safe to show anyone). */
   failed: Record<string, string>;
+  /** The failed stores' error messages, for the log only. */
+  details?: Record<string, string>;
 }
 
 export type Readiness = () => Promise<ReadinessReport>;
@@ -26,12 +28,17 @@ export function createReadiness(stores: StoreCheck[], local: LocalCheck[], waitM
   return async () => {
     const failed: Record<string, string> = {};
     const outcomes = await Promise.all(stores.map(async (store) => [store.name, await store.status(waitMs)] as const));
-    for (const [name, outcome] of outcomes) if (!outcome.ok) failed[name] = outcome.reason ?? 'failed';
+    const details: Record<string, string> = {};
+    for (const [name, outcome] of outcomes) {
+      if (outcome.ok) continue;
+      failed[name] = outcome.reason ?? 'failed';
+      if (outcome.detail) details[name] = outcome.detail;
+    }
     // After the stores: a local check may read what a store check recorded (the schema version).
     for (const check of local) {
       const failure = check.failure();
       if (failure) failed[check.name] = failure;
     }
-    return { ready: Object.keys(failed).length === 0, failed };
+    return { ready: Object.keys(failed).length === 0, failed, ...(Object.keys(details).length ? { details } : {}) };
   };
 }

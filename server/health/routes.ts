@@ -3,7 +3,6 @@
 // Both answer whatever the Host (server/http/issuer-origin.ts) and are never cached.
 import type Koa from 'koa';
 import type { Logger } from 'pino';
-import { requestIdOf } from '../http/request-id.ts';
 import { VERSION } from '../version.ts';
 import type { Readiness } from './readiness.ts';
 
@@ -21,7 +20,7 @@ export function healthRoutes(readiness: Readiness, logger: Logger): Koa.Middlewa
     const failed = report.ready ? '' : JSON.stringify(report.failed);
     if (failed !== lastFailed) {
       if (report.ready) logger.info('ready again');
-      else logger.warn({ failed: report.failed, request_id: requestIdOf(ctx.req) }, 'not ready');
+      else logger.warn({ failed: report.failed, details: report.details }, 'not ready');
       lastFailed = failed;
     }
     if (report.ready) {

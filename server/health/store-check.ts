@@ -7,8 +7,20 @@
 
 export interface CheckOutcome {
   ok: boolean;
-  /** Why it failed, for the readiness body and the log (no secrets: store names and timings). */
+  /**
+   * Why it failed, for the readiness body anyone may read: a timing, or the
+   * error's code (ECONNREFUSED), never its message (host names, addresses,
+   * user names).
+   */
   reason?: string;
+  /** The error's message too, for the log only. */
+  detail?: string;
+}
+
+/** A store error as the readiness body may show it: its code when it has a plain one. */
+function publicReason(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^[A-Z0-9_]{1,32}$/.test(code) ? `error ${code}` : 'error';
 }
 
 export const STORE_DEADLINE_MS = 1_000;
@@ -46,7 +58,7 @@ export class StoreCheck {
     const settle = (error?: unknown): CheckOutcome => {
       const ms = Date.now() - startedAt;
       const outcome: CheckOutcome = error !== undefined
-        ? { ok: false, reason: error instanceof Error ? error.message : String(error) }
+        ? { ok: false, reason: publicReason(error), detail: error instanceof Error ? error.message : String(error) }
         : ms > this.#deadlineMs
           ? { ok: false, reason: `answered after ${(ms / 1000).toFixed(1)} s (limit ${this.#deadlineMs / 1000} s)` }
           : { ok: true };

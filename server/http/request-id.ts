@@ -17,6 +17,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { routeOf } from './route-template.ts';
 
 // A symbol property on the request, not a WeakMap: the token path sets one
 // per request, and short-lived WeakMap keys cost the garbage collector ~10x more.
@@ -53,6 +54,10 @@ export const currentRequestId = (): string | undefined => current.getStore();
 export const outsideRequests = <A extends unknown[]>(listener: (...args: A) => void): ((...args: A) => void) =>
   (...args) => current.exit(listener, ...args);
 
-/** The Koa 'error' listener (Latchkey's app and oidc-provider's): one pino line (with the request id), never stderr. */
-export const logRequestFailure = (logger: Logger) => (error: unknown, ctx?: { path?: string; req?: IncomingMessage }): void =>
-  logger.error({ err: error, path: ctx?.path, request_id: requestIdOf(ctx?.req) }, 'request failed');
+/**
+ * The Koa 'error' listener (Latchkey's app and oidc-provider's): one pino line
+ * (with the request id), never stderr. The route template, not the path: a
+ * path may hold an interaction uid.
+ */
+export const logRequestFailure = (logger: Logger) => (error: unknown, ctx?: { req?: IncomingMessage }): void =>
+  logger.error({ err: error, route: ctx?.req ? routeOf(ctx.req) : undefined, request_id: requestIdOf(ctx?.req) }, 'request failed');

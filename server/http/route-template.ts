@@ -4,10 +4,11 @@
 // id_token_hints some oidc-provider URLs carry, must not reach a log line,
 // and a label must come from a small, fixed set.
 //
-// The routers say which route matched: @koa/router (Latchkey's pages) and
-// oidc-provider's router both set `ctx._matchedRoute`, which routeRecorder()
-// copies onto the Node request once the route has run. Paths no router
-// serves get a fixed name here.
+// The routers say which route matched: @koa/router (Latchkey's pages) sets
+// `ctx._matchedRoute`, which routeRecorder() copies onto the Node request
+// once the route has run; oidc-provider's route is recorded by its own
+// middleware (server/oidc/request-facts.ts, through internals.ts). Paths no
+// router serves get a fixed name here.
 import type { IncomingMessage } from 'node:http';
 import type Koa from 'koa';
 
@@ -40,8 +41,8 @@ export function routeOf(req: IncomingMessage): string {
 }
 
 /**
- * Koa (or oidc-provider) middleware, mounted before the routers: once they
- * ran, copies the route that matched onto the Node request.
+ * Koa middleware of Latchkey's app, mounted before the routers: once they
+ * ran, copies the @koa/router route that matched onto the Node request.
  */
 export function routeRecorder(): Koa.Middleware {
   return async (ctx, next) => {

@@ -31,7 +31,8 @@ export async function finishLogin(deps: InteractionDependencies, ctx: Koa.Contex
     addDeviceToken(ctx, deps.config.https, token, ttl);
     deps.events.emit({ type: 'trusted_device.added', outcome: 'success', ...who, details: { ttl_seconds: ttl } });
   }
-  deps.events.emit({ type: 'sign_in.succeeded', outcome: 'success', ...who, method: done.method ?? methodOf(result), details: { acr: result.acr } });
   await deps.progress.clear(flow.uid);
   await finishStep(deps, ctx, { login: { accountId, acr: result.acr, amr: result.amr, remember: true } });
+  // Only once oidc-provider took the result (an expired interaction throws first).
+  deps.events.emit({ type: 'sign_in.succeeded', outcome: 'success', ...who, method: done.method ?? methodOf(result), details: { acr: result.acr } });
 }

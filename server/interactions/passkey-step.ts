@@ -3,11 +3,12 @@
 import type Koa from 'koa';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { passkeyOnly } from '../mfa/policy.ts';
-import { MfaError } from '../mfa/types.ts';
+import { requestMeta } from '../events/request-meta.ts';
+import { t } from '../../views/strings.ts';
 import { parseWebAuthnResponse } from '../mfa/webauthn/response-json.ts';
 import type { InteractionDependencies } from './context.ts';
 import type { FlowAt } from './flow.ts';
-import { finish, type Outcome } from './outcome.ts';
+import { finish, retry, type Outcome } from './outcome.ts';
 import type { PasswordProblem } from './password-step.ts';
 
 /** A refused passkey throws MfaError (401): the password step's refusal shows it. */
@@ -16,6 +17,13 @@ export async function submitPasskey(deps: InteractionDependencies, ctx: Koa.Cont
   const response = parseWebAuthnResponse<AuthenticationResponseJSON>(body.webauthn_response, 'authentication');
   const { accountId, factor } = await deps.mfa.webauthn.authenticate(flow.uid, 'passkey', response);
   const account = await deps.accounts.findById(accountId);
-  if (!account || account.disabled) throw new MfaError('login.passkeyFailed', { status: 401, detail: 'account disabled or gone' });
+  if (!account || account.disabled) {
+    // The key is right but the account may not sign in: refused like any passkey, recorded as what it is.
+    deps.events.emit({
+      type: 'sign_in.failed', outcome: 'failure', actor: { kind: 'anonymous' }, client_id: String(flow.details.params.client_id),
+      method: 'passkey', reason: 'account_disabled', ...requestMeta(ctx),
+    });
+    return retry(401, { error: t('login.passkeyFailed') });
+  }
   return finish(accountId, passkeyOnly({ synced: factor.synced ?? false }), false, 'passkey');
 }

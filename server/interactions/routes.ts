@@ -71,7 +71,7 @@ export function refusedOutcome<P>(deps: InteractionDependencies, ctx: Koa.Contex
   if (event) deps.events.emit(event);
   if (error instanceof ThrottledError) return throttled(error.retryAfterSeconds, problem);
   const accountId = 'account' in flow ? flow.account.id : undefined;
-  deps.logger.info({ accountId, step: flow.step, action, reason: error.message }, 'sign-in attempt refused');
+  deps.logger.info({ account_id: accountId, step: flow.step, action, reason: error.message }, 'sign-in attempt refused');
   return retry(error.status, problem(error.userMessage()));
 }
 

@@ -8,7 +8,7 @@
 // reads ctx.oidc, the status and the body once everything below is done.
 import type Koa from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { GRANT_TYPES } from '../clients/types.ts';
+import { grantTypeLabel } from '../clients/types.ts';
 import { providerRouteTemplate } from '../oidc/internals.ts';
 import type { CounterCell } from './cells.ts';
 import type { LatchkeyMetrics } from './registry.ts';
@@ -22,9 +22,7 @@ export const ERROR_CODES = new Set([
   'use_attestation_challenge', 'use_fresh_attestation',
 ]);
 
-const grantTypes = new Set<string>(GRANT_TYPES);
-
-export const grantTypeLabel = (value: unknown): string => (typeof value === 'string' && grantTypes.has(value) ? value : 'other');
+export { grantTypeLabel };
 export const errorLabel = (value: unknown): string => (typeof value === 'string' && ERROR_CODES.has(value) ? value : 'other');
 
 // Client ids come from authenticated, registered clients only (admin-created),

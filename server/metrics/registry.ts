@@ -13,7 +13,7 @@ export const METRIC_PREFIX = 'latchkey_';
 // in the top buckets.
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-/** Where the gauges read their values at scrape time (set by server/main.ts). */
+/** Where the gauges read their values at scrape time (set by server/assemble.ts). */
 export interface GaugeSources {
   /** The admin cache generation this server last read, and when (ms since epoch). */
   adminCache?: () => { generation: number; checkedAt: number } | undefined;

@@ -3,11 +3,11 @@
 // reuse are counted from the same events the audit trail stores, so the
 // dashboards and the audit log cannot disagree. Every label value comes from a
 // fixed list; an unexpected one is counted as "other", never passed through.
-import { SIGN_IN_METHODS, type SecurityEvent, type SecurityEventSink } from '../events/security-event.ts';
+import { FACTOR_KINDS, SIGN_IN_METHODS, type ReasonOf, type SecurityEvent, type SecurityEventSink } from '../events/security-event.ts';
 import type { LimiterName } from '../throttle/limits.ts';
 import type { LatchkeyMetrics } from './registry.ts';
 
-export const SIGN_IN_OUTCOMES = [
+const SIGN_IN_OUTCOMES = [
   'success',
   // A wrong password and an unknown account are one outcome: the metrics say
   // no more about which accounts exist than the sign-in page does.
@@ -21,7 +21,6 @@ export const SIGN_IN_OUTCOMES = [
 export type SignInOutcome = (typeof SIGN_IN_OUTCOMES)[number];
 
 const LIMITS: readonly LimiterName[] = ['ip', 'accountIp', 'account', 'secondFactor'];
-export const FACTOR_KINDS = ['totp', 'webauthn', 'passkey', 'recovery_codes'] as const;
 
 const methods = new Set<string>(SIGN_IN_METHODS);
 const limits = new Set<string>(LIMITS);
@@ -29,28 +28,28 @@ const factorKinds = new Set<string>(FACTOR_KINDS);
 
 const methodLabel = (event: SecurityEvent) => (event.method && methods.has(event.method) ? event.method : 'none');
 
-/** The outcome label of a failed sign-in or second factor, from its reason code. */
-export function failureOutcome(event: SecurityEvent): SignInOutcome {
-  switch (event.reason) {
-    case 'bad_password':
-    case 'unknown_account':
-    case 'bad_credentials':
-    case 'invalid_credentials':
-    case 'bad_passkey':
-    case 'unknown_passkey':
-      return 'bad_credentials';
-    case 'throttled':
-      return 'throttled';
-    case 'account_disabled':
-    case 'disabled':
-      return 'account_disabled';
-    default:
-      return event.type === 'second_factor.refused' ? 'second_factor_refused' : 'other_failure';
-  }
+type FailureReason = ReasonOf<'sign_in.failed'> | ReasonOf<'second_factor.refused'>;
+
+/** The outcome label of each reason a sign-in or second factor is refused for (a new reason does not compile until it has one). */
+const FAILURE_OUTCOMES: Record<FailureReason, SignInOutcome> = {
+  unknown_account: 'bad_credentials',
+  bad_password: 'bad_credentials',
+  passkey_refused: 'bad_credentials',
+  missing_credentials: 'other_failure',
+  account_disabled: 'account_disabled',
+  throttled: 'throttled',
+  invalid_code: 'second_factor_refused',
+  invalid_recovery_code: 'second_factor_refused',
+  webauthn_refused: 'second_factor_refused',
+};
+
+function failureOutcome(event: SecurityEvent): SignInOutcome {
+  if (event.reason !== undefined && Object.hasOwn(FAILURE_OUTCOMES, event.reason)) return FAILURE_OUTCOMES[event.reason as FailureReason];
+  return event.type === 'second_factor.refused' ? 'second_factor_refused' : 'other_failure';
 }
 
 /** The outcome label of a sign-in step event, or undefined if the event is not one. */
-export function signInOutcome(event: SecurityEvent): SignInOutcome | undefined {
+function signInOutcome(event: SecurityEvent): SignInOutcome | undefined {
   switch (event.type) {
     case 'sign_in.succeeded':
       return 'success';
@@ -71,9 +70,8 @@ export class SecurityEventMetrics implements SecurityEventSink {
     this.#metrics = metrics;
     // The credential stuffing alerts compare rates: the series must exist
     // (at 0) before the first failure, or the first burst has no baseline.
-    for (const method of ['password', 'passkey'] as const) {
-      for (const outcome of ['success', 'bad_credentials', 'throttled'] as const) metrics.signIns.labels(outcome, method).inc(0);
-    }
+    for (const outcome of ['success', 'bad_credentials', 'throttled'] as const) metrics.signIns.labels(outcome, 'password').inc(0);
+    for (const outcome of ['success', 'bad_credentials'] as const) metrics.signIns.labels(outcome, 'passkey').inc(0);
     for (const limit of LIMITS) metrics.throttleBlocks.labels(limit).inc(0);
   }
 

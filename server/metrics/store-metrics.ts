@@ -1,5 +1,5 @@
 // Postgres and Redis call latency and errors. Both wrap the one handle the
-// process shares (server/main.ts), so every store is measured without knowing
+// process shares (server/assemble.ts), so every store is measured without knowing
 // it, and the cost is two clock reads and one promise callback a call.
 import type { Redis } from 'ioredis';
 import type { Database } from '../db/database.ts';

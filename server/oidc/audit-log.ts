@@ -5,6 +5,7 @@
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { grantTypeLabel } from '../clients/types.ts';
 import { requestIdOf } from '../http/request-id.ts';
 import { requestMeta } from '../events/request-meta.ts';
 import { REASONS, type Actor, type ReasonOf, type SecurityEvents } from '../events/security-event.ts';
@@ -60,13 +61,14 @@ const REFRESH_REUSE = 'refresh token already used';
 
 export function attachAuditLog(provider: Provider, logger: Logger, events: SecurityEvents, options: AuditLogOptions): void {
   provider.on('grant.success', (ctx) => {
-    const grantType = ctx.oidc.params?.grant_type as string | undefined;
+    // A known grant type or "other": the request's parameter is the caller's text, any length.
+    const grantType = grantTypeLabel(ctx.oidc.params?.grant_type);
     // The machine-token hot path: nothing is built unless asked for (metrics count these).
     if (grantType === 'client_credentials' && !options.machineTokens) return;
-    events.emit({ type: 'token.issued', outcome: 'success', ...party(ctx), details: { grant_type: grantType ?? 'unknown' } });
+    events.emit({ type: 'token.issued', outcome: 'success', ...party(ctx), details: { grant_type: grantType } });
   });
   provider.on('grant.error', (ctx, error: OidcError) => {
-    const grantType = String(ctx.oidc.params?.grant_type ?? 'unknown');
+    const grantType = grantTypeLabel(ctx.oidc.params?.grant_type);
     const common = party(ctx);
     events.emit({ type: 'token.refused', outcome: 'failure', ...common, reason: refusalReason(error), details: { grant_type: grantType, endpoint: 'token' } });
     if (error.error_detail === REFRESH_REUSE) {

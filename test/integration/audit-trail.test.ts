@@ -140,6 +140,18 @@ test.serial('the Postgres sink survives a failing database and a full queue: log
   t.deepEqual((await listEvents(db, { account: subject })).map((e) => e.details?.n), [9], 'it carries on once the database answers');
 });
 
+test.serial('one event Postgres refuses does not take its batch with it; NUL in a detail is cleaned, not refused', async (t) => {
+  const { logger, lines } = capturingLogger();
+  const sink = new PostgresAuditSink(db, logger, { batchSize: 100, flushMs: 5 });
+  const subject = `batch-${randomBytes(4).toString('hex')}`;
+  sink.record(event({ subject, details: { n: 1, grant_type: 'x\u0000y' } }));
+  sink.record(event({ subject, outcome: 'maybe' as never, details: { n: 2 } })); // the outcome CHECK refuses it
+  sink.record(event({ subject, details: { n: 3 } }));
+  await sink.close();
+  t.deepEqual((await listEvents(db, { account: subject })).map((e) => [e.details?.n, e.details?.grant_type]), [[1, 'xy'], [3, undefined]]);
+  t.true(lines.some((l) => l.level === 40 && l.dropped_events === 1), 'only the refused event is dropped');
+});
+
 test.serial('latchkey audit list shows the CLI change just made, with the OS user and host; reads are not recorded', async (t) => {
   const environment = env();
   const email = `audit-${randomBytes(4).toString('hex')}@example.com`;

@@ -95,3 +95,13 @@ test('the series the alerts compare exist at 0 before the first event', async (t
   t.regex(text, /^latchkey_throttle_blocks_total\{limit="ip"\} 0$/m);
   t.regex(text, /^latchkey_refresh_token_reuse_total 0$/m);
 });
+
+test('a passkey that does not verify is bad_credentials; a disabled account behind a right passkey is account_disabled', async (t) => {
+  const { emit, counted } = setup();
+  emit({ type: 'sign_in.failed', outcome: 'failure', reason: 'passkey_refused', method: 'passkey' });
+  emit({ type: 'sign_in.failed', outcome: 'failure', reason: 'account_disabled', method: 'passkey' });
+  t.deepEqual(await counted('latchkey_sign_ins_total'), {
+    'outcome=bad_credentials,method=passkey': 1,
+    'outcome=account_disabled,method=passkey': 1,
+  });
+});

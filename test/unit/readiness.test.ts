@@ -17,12 +17,14 @@ function manualStore() {
   };
 }
 
-test('a store that answers within the deadline is ok; its refusal is named with the reason', async (t) => {
-  let refuse = false;
-  const check = new StoreCheck('postgres', async () => { if (refuse) throw new Error('connection refused'); }, 1_000);
+test('a store that answers within the deadline is ok; its refusal is named by its code, the message kept for the log', async (t) => {
+  let refuse: Error | undefined;
+  const check = new StoreCheck('postgres', async () => { if (refuse) throw refuse; }, 1_000);
   t.deepEqual(await check.status(100), { ok: true });
-  refuse = true;
-  t.deepEqual(await check.status(100), { ok: false, reason: 'connection refused' });
+  refuse = Object.assign(new Error('connect ECONNREFUSED 10.0.3.4:5432'), { code: 'ECONNREFUSED' });
+  t.deepEqual(await check.status(100), { ok: false, reason: 'error ECONNREFUSED', detail: 'connect ECONNREFUSED 10.0.3.4:5432' });
+  refuse = new Error('password authentication failed for user "latchkey"');
+  t.deepEqual(await check.status(100), { ok: false, reason: 'error', detail: 'password authentication failed for user "latchkey"' }, 'no address or user name in the public reason');
 });
 
 test('a hanging store gets one check in flight, answers within the wait, and fails once the check is older than the deadline', async (t) => {
@@ -57,7 +59,7 @@ test('while a check younger than the deadline runs, a probe gets the last outcom
   t.deepEqual(await first, { ok: true });
   t.deepEqual(await check.status(20), { ok: true }, 'the new check has not answered yet: still ok');
   store.fail('too many clients');
-  t.deepEqual(await check.status(20), { ok: false, reason: 'too many clients' });
+  t.deepEqual(await check.status(20), { ok: false, reason: 'error', detail: 'too many clients' });
 });
 
 test('an answer after the deadline counts as a failure', async (t) => {
