@@ -7,18 +7,8 @@ import { FACTOR_KINDS, SIGN_IN_METHODS, type ReasonOf, type SecurityEvent, type 
 import type { LimiterName } from '../throttle/limits.ts';
 import type { LatchkeyMetrics } from './registry.ts';
 
-const SIGN_IN_OUTCOMES = [
-  'success',
-  // A wrong password and an unknown account are one outcome: the metrics say
-  // no more about which accounts exist than the sign-in page does.
-  'bad_credentials',
-  'throttled',
-  'second_factor_passed',
-  'second_factor_refused',
-  'account_disabled',
-  'other_failure',
-] as const;
-export type SignInOutcome = (typeof SIGN_IN_OUTCOMES)[number];
+/** The outcome label of a sign-in step. A wrong password and an unknown account are one outcome: the metrics say no more about which accounts exist than the sign-in page does. */
+type SignInOutcome = 'success' | 'bad_credentials' | 'throttled' | 'second_factor_passed' | 'second_factor_refused' | 'account_disabled' | 'other_failure';
 
 const LIMITS: readonly LimiterName[] = ['ip', 'accountIp', 'account', 'secondFactor'];
 
