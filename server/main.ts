@@ -1,7 +1,7 @@
 // Process entry: settings, then tracing when an OTLP endpoint is set, then
 // the server (server/start.ts). The server's modules are imported only once
 // tracing started, because OpenTelemetry instruments pg, ioredis and http as
-// they load; without an endpoint no OpenTelemetry module is loaded at all.
+// they load; without an endpoint none of them is loaded.
 import { loadEnvFile } from './config/env-file.ts';
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { WrongMasterKeyError, wrongMasterKeyMessage } from './crypto/master-key.ts';

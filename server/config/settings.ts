@@ -79,7 +79,7 @@ export const SETTINGS = [
   { name: 'AUDIT_RETENTION', default: '90d', description: 'How long audit events stay in Postgres (`audit_events`); older ones are deleted hourly, in batches (at least `1d`)', schema: duration.pipe(z.number().min(86400, 'must be at least 1d')) },
   { name: 'AUDIT_MACHINE_TOKENS', default: 'false', description: '`true`: every client_credentials token is an audit event too (otherwise only counted in metrics; refusals are always events)', schema: boolean },
   // Read by the OpenTelemetry SDK itself; listed here so a bad URL stops the start and the README table shows them.
-  { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', description: 'OTLP/HTTP collector URL (e.g. `http://otel-collector:4318`): traces go to `$URL/v1/traces`; unset = no tracing, OpenTelemetry is not even loaded', schema: url(['http:', 'https:']) },
+  { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', description: 'OTLP/HTTP collector URL (e.g. `http://otel-collector:4318`): traces go to `$URL/v1/traces`; unset = no tracing, and no OpenTelemetry SDK or instrumentation is loaded', schema: url(['http:', 'https:']) },
   { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', description: 'Full URL traces are posted to, instead of `$OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces`; setting it alone also turns tracing on', schema: url(['http:', 'https:']) },
   { name: 'ARGON2_MEMORY_KIB', default: '19456', description: 'argon2id memory cost in KiB (OWASP minimum 19456)', schema: integer(19456, 4194304) },
   { name: 'ARGON2_TIME_COST', default: '2', description: 'argon2id iterations (minimum 2)', schema: integer(2, 100) },

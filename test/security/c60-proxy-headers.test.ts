@@ -67,9 +67,10 @@ test('C60: the client IP is the proxy-added X-Forwarded-For entry, in oidc-provi
       .filter((entry) => entry.request_id === requestId);
     if (lines.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  const refusal = lines.find((entry) => entry.msg === 'authorization request refused');
+  // oidc-provider's refusal is an audit event (token.refused at the authorization endpoint), on stdout as a JSON line.
+  const refusal = lines.find((entry) => entry.audit === true && (entry.event as { type?: string } | undefined)?.type === 'token.refused');
   t.truthy(refusal, 'the refusal is logged with the request id');
-  t.is(refusal?.ip, real, 'the logged IP is the one the proxy added');
+  t.is((refusal?.event as { ip?: string } | undefined)?.ip, real, 'the logged IP is the one the proxy added');
   t.false(server.output().includes(chosen), 'the client-chosen address appears nowhere');
 });
 

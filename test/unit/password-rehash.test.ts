@@ -45,7 +45,7 @@ test('a failed rehash is logged with the account id, never the password, and the
   t.is(warnings.length, 1);
   const [fields, message] = warnings[0];
   t.is(message, 'password rehash failed; the old hash stays');
-  t.is(fields.accountId, ACCOUNT_ID);
+  t.is(fields.account_id, ACCOUNT_ID);
   t.regex(String((fields.err as Error).message), /connection terminated/);
   t.false(JSON.stringify(warnings).includes(PASSWORD), 'the password is not in the log');
 });
