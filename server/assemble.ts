@@ -228,7 +228,7 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
       watcher.stop();
       clearInterval(keyTimer);
       clearTimeout(activationTimer);
-      stopRetention();
+      await stopRetention(); // before the database closes under it
       await auditStore.close(); // the queued events, before the database closes
       await Promise.all([redis?.quit().catch(() => {}), db.close().catch(() => {})]);
     },

@@ -35,12 +35,21 @@ export async function start(config: Config, options: StartOptions = {}) {
   const { metrics } = assembled;
   // Before the public listener: a metrics port already taken fails the start.
   const metricsServer = metrics && createMetricsServer(metrics, (error) => logger.error({ err: error }, 'collecting metrics failed'));
-  const metricsPort = metricsServer && config.metrics ? await listenMetrics(metricsServer, config.metrics.port, config.metrics.host) : undefined;
-  http.on('request', assembled.listener);
-  const server: Server = await new Promise((resolve, reject) => {
-    const listening = http.listen(config.port, config.host, () => resolve(listening));
-    listening.once('error', reject);
-  });
+  let metricsPort: number | undefined;
+  let server: Server;
+  try {
+    metricsPort = metricsServer && config.metrics ? await listenMetrics(metricsServer, config.metrics.port, config.metrics.host) : undefined;
+    http.on('request', assembled.listener);
+    server = await new Promise((resolve, reject) => {
+      const listening = http.listen(config.port, config.host, () => resolve(listening));
+      listening.once('error', reject);
+    });
+  } catch (error) {
+    // A port already taken: the stores (and the audit queue) close before the one-line refusal.
+    metricsServer?.close();
+    await assembled.close();
+    throw error;
+  }
 
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

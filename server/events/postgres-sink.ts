@@ -79,5 +79,7 @@ export class PostgresAuditSink implements SecurityEventSink {
   async close(): Promise<void> {
     await this.flush();
     this.#closed = true;
+    // What was recorded while that flush ran.
+    if (this.#queue.length > 0) await this.flush();
   }
 }
