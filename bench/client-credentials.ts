@@ -115,7 +115,7 @@ async function cleanup() {
 
 /** A Latchkey server with one API and one client_credentials client, as a target. */
 async function startLatchkey(name: string, env: Record<string, string> = {}): Promise<Target> {
-  const latchkey = await startServer({ command: [NODE, ...NODE_ARGS, join(ROOT, 'server', 'main.ts')], env: { LOG_LEVEL, ...env } });
+  const latchkey = await startServer({ command: [NODE, ...NODE_ARGS, join(ROOT, 'server', 'main.ts')], env: { LOG_LEVEL, ...env }, keepOutput: 64 * 1024 });
   latchkeys.push(latchkey);
   await latchkey.admin(['apis', 'create', '--identifier', RESOURCE, '--scope', SCOPE, '--ttl', '300']);
   const client = await latchkey.admin(['clients', 'create', '--name', 'bench', '--grant', 'client_credentials', '--api', RESOURCE, '--scope', SCOPE]);

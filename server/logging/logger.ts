@@ -3,8 +3,27 @@
 // server/http/request-id.ts keeps for the request), so the lines of one
 // request are found together and a call site cannot leave the id out.
 // Field names are snake_case: `request_id`, `account_id`, `client_id`.
+//
+// Lines to stdout are written in batches: one write(2) per line (an access
+// line per request, at thousands of tokens a second) cost the token path
+// ~8 % CPU, most of it the write and the reader's wake-up, not the line.
+// A line waits at most FLUSH_MS (or until 4 KiB are pending); pino flushes
+// what is pending when the process exits.
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { currentRequestId } from '../http/request-id.ts';
+
+const BATCH_BYTES = 4096;
+const FLUSH_MS = 100;
+
+/** stdout, batched (see above); the timer does not keep the process alive. */
+function batchedStdout(): DestinationStream {
+  const stream = pino.destination({ dest: 1, sync: false, minLength: BATCH_BYTES });
+  setInterval(() => {
+    // Nothing pending: no empty write.
+    if ((stream as unknown as { _len: number })._len > 0) stream.flush();
+  }, FLUSH_MS).unref();
+  return stream;
+}
 
 /** `destination`: stdout unless given (tests capture lines). */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
@@ -16,5 +35,5 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       return id === undefined ? {} : { request_id: id };
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination ?? batchedStdout());
 }

@@ -142,6 +142,12 @@ export interface StartOptions {
   /** Working directory of the server (default: the project folder). */
   cwd?: string;
   timeoutMs?: number;
+  /**
+   * Keep only about the last this many characters of the server's output (the
+   * bench: its access log would otherwise grow in the load generator's
+   * process for the whole run). Default: everything.
+   */
+  keepOutput?: number;
 }
 
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
@@ -178,8 +184,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
   let printed = '';
-  child.stdout!.on('data', (chunk) => { printed += chunk; });
-  child.stderr!.on('data', (chunk) => { printed += chunk; });
+  const keep = options.keepOutput;
+  const append = (chunk: Buffer) => {
+    printed += chunk;
+    if (keep !== undefined && printed.length > 2 * keep) printed = printed.slice(-keep);
+  };
+  child.stdout!.on('data', append);
+  child.stderr!.on('data', append);
   const output = () => printed;
   const stop = async () => {
     await stopProcessGroup(child);
