@@ -6,11 +6,14 @@ import type { Logger } from 'pino';
 import { VERSION } from '../version.ts';
 import type { Readiness } from './readiness.ts';
 
+/** The paths this middleware answers (the access log, metrics and spans name them as they are). */
+export const HEALTH_PATHS: readonly string[] = ['/healthz', '/healthz/live', '/healthz/ready'];
+
 export function healthRoutes(readiness: Readiness, logger: Logger): Koa.Middleware {
   // A failing probe every second would log a line a second: log changes only.
   let lastFailed = '';
   return async (ctx, next) => {
-    if (ctx.path !== '/healthz' && ctx.path !== '/healthz/ready' && ctx.path !== '/healthz/live') return next();
+    if (!HEALTH_PATHS.includes(ctx.path)) return next();
     ctx.set('Cache-Control', 'no-store');
     if (ctx.path === '/healthz/live') {
       ctx.body = { status: 'ok', version: VERSION };

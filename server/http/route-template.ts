@@ -11,12 +11,13 @@
 // router serves get a fixed name here.
 import type { IncomingMessage } from 'node:http';
 import type Koa from 'koa';
+import { HEALTH_PATHS } from '../health/routes.ts';
 
 const ROUTE = Symbol('latchkey.route');
 type WithRoute = IncomingMessage & { [ROUTE]?: string };
 
 /** Paths served by plain middleware, not a router: their path is their template. */
-const FIXED_PATHS = new Set(['/', '/healthz', '/healthz/live', '/healthz/ready']);
+const FIXED_PATHS = new Set(['/', ...HEALTH_PATHS]);
 const STATIC_PREFIX = '/static/';
 
 /** Every request no route matched (a 404, a refused Host): one label, whatever the path. */
