@@ -9,7 +9,6 @@
 import type Koa from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { grantTypeLabel } from '../clients/types.ts';
-import { providerRouteTemplate } from '../oidc/internals.ts';
 import type { CounterCell } from './cells.ts';
 import type { LatchkeyMetrics } from './registry.ts';
 
@@ -68,10 +67,8 @@ export function providerMetrics(metrics: LatchkeyMetrics): Koa.Middleware {
       failed = true;
       throw error;
     } finally {
-      const template = providerRouteTemplate(ctx);
-      if (template) {
-        record(ctx as unknown as KoaContextWithOIDC, failed);
-      }
+      // record() keeps only the token, introspection and revocation routes (ctx.oidc exists once a route matched).
+      record(ctx as unknown as KoaContextWithOIDC, failed);
     }
   };
 }
