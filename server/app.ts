@@ -12,6 +12,7 @@ import { home } from './http/home-page.ts';
 import { pageContext } from './http/page-context.ts';
 import { answerRefused, issuerPin } from './http/issuer-origin.ts';
 import { accessLog } from './http/access-log.ts';
+import { observeRequestEnd } from './http/request-end.ts';
 import { assignRequestId, logRequestFailure, runWithRequestId } from './http/request-id.ts';
 import { routeRecorder } from './http/route-template.ts';
 import { securityHeaders, setApiSecurityHeaders } from './http/security-headers.ts';
@@ -77,11 +78,12 @@ export function createApp(deps: AppDependencies): Koa {
 export function createRequestListener(deps: AppDependencies): (req: IncomingMessage, res: ServerResponse) => void {
   const app = createApp(deps).callback();
   const pin = issuerPin(deps.config);
-  const measure = deps.metrics ? httpMetrics(deps.metrics) : undefined;
-  const logAccess = deps.config.accessLog ? accessLog(deps.logger, { trustProxy: deps.config.trustProxy }) : undefined;
+  const observeEnd = observeRequestEnd([
+    deps.metrics ? httpMetrics(deps.metrics) : undefined,
+    deps.config.accessLog ? accessLog(deps.logger, { trustProxy: deps.config.trustProxy }) : undefined,
+  ]);
   const handle = (req: IncomingMessage, res: ServerResponse) => {
-    measure?.(req, res);
-    logAccess?.(req, res);
+    observeEnd?.(req, res);
     const refused = pin(req);
     if (refused) {
       setApiSecurityHeaders(res, { https: deps.config.https });

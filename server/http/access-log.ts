@@ -1,12 +1,15 @@
-// The access log: one pino line per request once its answer is sent (or the
-// client went away), with the method, the route template (never the path or
-// query: see route-template.ts), the status, the time taken, the client when
-// oidc-provider identified one, the client's address and browser. The logger
-// adds the request id. ACCESS_LOG=false turns it off, for deployments whose
-// proxy keeps the access log.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// The access log: one line per request once its answer is sent (or the
+// client went away), through the server's pino logger, with the request id,
+// the method, the route template (never the path or query: see
+// route-template.ts), the status, the time taken, the client when
+// oidc-provider identified one, the client's address and browser.
+// ACCESS_LOG=false turns it off, for deployments whose proxy keeps the
+// access log.
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
+import { serializedLineWriter } from '../logging/logger.ts';
 import { lastForwardedValue } from './issuer-origin.ts';
+import type { RequestEndObserver } from './request-end.ts';
 import { requestIdOf } from './request-id.ts';
 import { routeOf } from './route-template.ts';
 
@@ -27,32 +30,25 @@ export interface AccessLogOptions {
   trustProxy: boolean;
 }
 
-/** A function to call as a request arrives; it logs the request's line when its answer is done. */
-export function accessLog(logger: Logger, options: AccessLogOptions): (req: IncomingMessage, res: ServerResponse) => void {
+// A string field, or nothing when absent (as pino leaves out an undefined field).
+const text = (name: string, value: string | undefined) => (value === undefined ? '' : `,"${name}":${JSON.stringify(value)}`);
+
+/** The access log as an observer of each request's end (see request-end.ts). */
+export function accessLog(logger: Logger, options: AccessLogOptions): RequestEndObserver {
+  const write = serializedLineWriter(logger);
   const ipOf = (req: IncomingMessage) =>
     (options.trustProxy ? lastForwardedValue(req.headers['x-forwarded-for']) : undefined) ?? req.socket.remoteAddress;
-  return (req, res) => {
-    const start = performance.now();
-    // 'close' follows 'finish' on every answer, and comes alone when the client left first.
-    res.once('close', () => {
-      const status = res.statusCode;
-      const agent = req.headers['user-agent'];
-      const line = {
-        // Named here: 'close' may fire outside the request's async context.
-        request_id: requestIdOf(req),
-        method: req.method,
-        route: routeOf(req),
-        status,
-        duration_ms: Math.round((performance.now() - start) * 100) / 100,
-        client_id: clientIdOf(req),
-        ip: ipOf(req),
-        user_agent: agent !== undefined && agent.length > USER_AGENT_MAX ? agent.slice(0, USER_AGENT_MAX) : agent,
-        ...(res.writableFinished ? {} : { aborted: true }),
-      };
-      // A failed request is already logged as an error with its cause; its
-      // access line is a warning, so LOG_LEVEL=warn still shows what failed.
-      if (status >= 500) logger.warn(line, 'request');
-      else logger.info(line, 'request');
-    });
+  return (req, res, durationMs) => {
+    const status = res.statusCode;
+    const agent = req.headers['user-agent'];
+    // Serialized by hand (see serializedLineWriter). The request id is named
+    // here: 'close' may fire outside the request's async context.
+    const fields = `"request_id":${JSON.stringify(requestIdOf(req))}${text('method', req.method)},"route":${JSON.stringify(routeOf(req))}`
+      + `,"status":${status},"duration_ms":${Math.round(durationMs * 100) / 100}${text('client_id', clientIdOf(req))}${text('ip', ipOf(req))}`
+      + `${text('user_agent', agent !== undefined && agent.length > USER_AGENT_MAX ? agent.slice(0, USER_AGENT_MAX) : agent)}`
+      + `${res.writableFinished ? '' : ',"aborted":true'},"msg":"request"`;
+    // A failed request is already logged as an error with its cause; its
+    // access line is a warning, so LOG_LEVEL=warn still shows what failed.
+    write(status >= 500 ? 'warn' : 'info', fields);
   };
 }

@@ -3,7 +3,7 @@
 // server/http/route-template.ts, which the access log and traces use too),
 // method and status. A request nobody routed is "unmatched", so a scan of
 // random paths adds no series.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestEndObserver } from '../http/request-end.ts';
 import { routeOf } from '../http/route-template.ts';
 import type { CounterCell, HistogramCell } from './cells.ts';
 import type { LatchkeyMetrics } from './registry.ts';
@@ -18,11 +18,11 @@ interface Children {
 }
 
 /**
- * Returns the function the request listener calls first with every request.
- * Cheap on the token path: one listener and a cached pair of cells per
- * (route, method, status), looked up by one string key.
+ * The HTTP metrics as an observer of each request's end (see
+ * server/http/request-end.ts). Cheap on the token path: a cached pair of
+ * cells per (route, method, status), looked up by one string key.
  */
-export function httpMetrics(metrics: LatchkeyMetrics): (req: IncomingMessage, res: ServerResponse) => void {
+export function httpMetrics(metrics: LatchkeyMetrics): RequestEndObserver {
   const children = new Map<string, Children>();
   const childrenFor = (route: string, method: string, status: string): Children => {
     const key = `${route} ${method} ${status}`;
@@ -33,14 +33,10 @@ export function httpMetrics(metrics: LatchkeyMetrics): (req: IncomingMessage, re
     }
     return found;
   };
-  return (req, res) => {
-    const started = performance.now();
-    // 'close' comes for every response, answered or abandoned by the client.
-    res.once('close', () => {
-      const status = res.writableFinished ? String(res.statusCode) : 'aborted';
-      const { requests, duration } = childrenFor(routeOf(req), methodLabel(req.method), status);
-      requests.inc();
-      duration.observe((performance.now() - started) / 1000);
-    });
+  return (req, res, durationMs) => {
+    const status = res.writableFinished ? String(res.statusCode) : 'aborted';
+    const { requests, duration } = childrenFor(routeOf(req), methodLabel(req.method), status);
+    requests.inc();
+    duration.observe(durationMs / 1000);
   };
 }

@@ -7,6 +7,7 @@ import Koa from 'koa';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { recordRoute, routeRecorder, UNMATCHED } from '../../server/http/route-template.ts';
+import { observeRequestEnd } from '../../server/http/request-end.ts';
 import { httpMetrics, methodLabel } from '../../server/metrics/http-metrics.ts';
 import { errorLabel, grantTypeLabel } from '../../server/metrics/provider-metrics.ts';
 import { LatchkeyMetrics } from '../../server/metrics/registry.ts';
@@ -35,7 +36,7 @@ test.before(async () => {
     ctx.res.end();
   });
   const listener = app.callback();
-  const measure = httpMetrics(metrics);
+  const measure = observeRequestEnd([httpMetrics(metrics)])!;
   server = createServer((req, res) => { measure(req, res); void listener(req, res); });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { accessLog, recordClientId } from '../../server/http/access-log.ts';
+import { observeRequestEnd } from '../../server/http/request-end.ts';
 import { assignRequestId, outsideRequests, requestIdOf, runWithRequestId } from '../../server/http/request-id.ts';
 import { recordRoute } from '../../server/http/route-template.ts';
 import { createLogger } from '../../server/logging/logger.ts';
@@ -76,7 +77,7 @@ test('every line logged while a request is handled carries its id, across awaits
 
 test('the access line: method, route template, status, duration, client, address, browser and request id; never the path or query', async (t) => {
   const { logger, lines } = capture();
-  const log = accessLog(logger, { trustProxy: false });
+  const log = observeRequestEnd([accessLog(logger, { trustProxy: false })])!;
   const { server, url } = await serve((req, res) => {
     log(req, res);
     if (req.url?.startsWith('/token')) {
@@ -94,11 +95,14 @@ test('the access line: method, route template, status, duration, client, address
   t.teardown(() => server.close());
   await fetch(`${url}/token?code=c0de-s3cret`, { method: 'POST', headers: { 'x-request-id': 'access-0001', 'user-agent': 'orders/1.2' } });
   await fetch(`${url}/interaction/uid-4aa7f1/login`, { headers: { 'user-agent': 'x'.repeat(5000) } });
-  await fetch(`${url}/boom`);
+  await fetch(`${url}/boom`, { headers: { 'user-agent': 'quote" backslash\\ {"x":1}' } });
   await new Promise((resolve) => setTimeout(resolve, 50));
   const access = lines.filter((line) => line.msg === 'request');
   t.is(access.length, 3, 'one line per request');
   const [token, page, boom] = access;
+  t.is(boom.user_agent, 'quote" backslash\\ {"x":1}', 'a header is escaped, not spliced into the line');
+  t.like(token, { pid: process.pid, msg: 'request' }, "the logger's bindings, as on every pino line");
+  t.true(typeof token.time === 'number');
   t.like(token, { level: 30, request_id: 'access-0001', method: 'POST', route: '/token', status: 200, client_id: 'orders-service', ip: '127.0.0.1', user_agent: 'orders/1.2' });
   t.true(typeof token.duration_ms === 'number' && token.duration_ms >= 0);
   t.like(page, { method: 'GET', route: 'unmatched', status: 404 });
@@ -111,7 +115,7 @@ test('the access line: method, route template, status, duration, client, address
 
 test('behind TRUST_PROXY the logged address is the one the proxy added', async (t) => {
   const { logger, lines } = capture();
-  const log = accessLog(logger, { trustProxy: true });
+  const log = observeRequestEnd([accessLog(logger, { trustProxy: true })])!;
   const { server, url } = await serve((req, res) => { log(req, res); res.end(); });
   t.teardown(() => server.close());
   await fetch(url, { headers: { 'x-forwarded-for': '198.51.100.7, 203.0.113.9' } });
