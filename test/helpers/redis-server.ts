@@ -62,7 +62,7 @@ export async function startRedisServer(options: { args?: string[]; port?: number
     try {
       await waitForPing(port, 10_000);
     } catch (error) {
-      throw new Error(`${(error as Error).message}:\n${output}`);
+      throw new Error(`${(error as Error).message}:\n${output}`, { cause: error });
     }
   };
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
