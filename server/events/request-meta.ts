@@ -3,15 +3,13 @@
 // client's text), and the request id every log line of the request carries.
 import type { IncomingMessage } from 'node:http';
 import { requestIdOf } from '../http/request-id.ts';
+import { cappedUserAgent } from '../http/user-agent.ts';
 import type { RequestMeta } from './security-event.ts';
 
-const MAX_USER_AGENT = 512;
-
 export function requestMeta(ctx: { ip?: string; req?: IncomingMessage } | undefined): RequestMeta {
-  const agent = ctx?.req?.headers['user-agent'];
   return {
     ip: ctx?.ip || undefined,
-    user_agent: typeof agent === 'string' && agent ? agent.slice(0, MAX_USER_AGENT) : undefined,
+    user_agent: cappedUserAgent(ctx?.req?.headers['user-agent']),
     request_id: requestIdOf(ctx?.req),
   };
 }

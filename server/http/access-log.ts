@@ -12,8 +12,8 @@ import { lastForwardedValue } from './issuer-origin.ts';
 import type { RequestEndObserver } from './request-end.ts';
 import { requestIdOf } from './request-id.ts';
 import { routeOf } from './route-template.ts';
+import { cappedUserAgent } from './user-agent.ts';
 
-const USER_AGENT_MAX = 256; // a header of any length is the client's choice; a log line's size is not
 
 const CLIENT_ID = Symbol('latchkey.clientId');
 type WithClient = IncomingMessage & { [CLIENT_ID]?: string };
@@ -40,12 +40,11 @@ export function accessLog(logger: Logger, options: AccessLogOptions): RequestEnd
     (options.trustProxy ? lastForwardedValue(req.headers['x-forwarded-for']) : undefined) ?? req.socket.remoteAddress;
   return (req, res, durationMs) => {
     const status = res.statusCode;
-    const agent = req.headers['user-agent'];
     // Serialized by hand (see serializedLineWriter). The request id is named
     // here: 'close' may fire outside the request's async context.
     const fields = `"request_id":${JSON.stringify(requestIdOf(req))}${text('method', req.method)},"route":${JSON.stringify(routeOf(req))}`
       + `,"status":${status},"duration_ms":${Math.round(durationMs * 100) / 100}${text('client_id', clientIdOf(req))}${text('ip', ipOf(req))}`
-      + `${text('user_agent', agent !== undefined && agent.length > USER_AGENT_MAX ? agent.slice(0, USER_AGENT_MAX) : agent)}`
+      + `${text('user_agent', cappedUserAgent(req.headers['user-agent']))}`
       + `${res.writableFinished ? '' : ',"aborted":true'},"msg":"request"`;
     // A failed request is already logged as an error with its cause; its
     // access line is a warning, so LOG_LEVEL=warn still shows what failed.
