@@ -31,7 +31,7 @@ export interface AccessLogOptions {
 }
 
 // A string field, or nothing when absent (as pino leaves out an undefined field).
-const text = (name: string, value: string | undefined) => (value === undefined ? '' : `,"${name}":${JSON.stringify(value)}`);
+const text = (name: string, value: string | undefined) => (value === undefined ? '' : `"${name}":${JSON.stringify(value)}`);
 
 /** The access log as an observer of each request's end (see request-end.ts). */
 export function accessLog(logger: Logger, options: AccessLogOptions): RequestEndObserver {
@@ -42,10 +42,18 @@ export function accessLog(logger: Logger, options: AccessLogOptions): RequestEnd
     const status = res.statusCode;
     // Serialized by hand (see serializedLineWriter). The request id is named
     // here: 'close' may fire outside the request's async context.
-    const fields = `"request_id":${JSON.stringify(requestIdOf(req))}${text('method', req.method)},"route":${JSON.stringify(routeOf(req))}`
-      + `,"status":${status},"duration_ms":${Math.round(durationMs * 100) / 100}${text('client_id', clientIdOf(req))}${text('ip', ipOf(req))}`
-      + `${text('user_agent', cappedUserAgent(req.headers['user-agent']))}`
-      + `${res.writableFinished ? '' : ',"aborted":true'},"msg":"request"`;
+    const fields = [
+      text('request_id', requestIdOf(req)),
+      text('method', req.method),
+      `"route":${JSON.stringify(routeOf(req))}`,
+      `"status":${status}`,
+      `"duration_ms":${Math.round(durationMs * 100) / 100}`,
+      text('client_id', clientIdOf(req)),
+      text('ip', ipOf(req)),
+      text('user_agent', cappedUserAgent(req.headers['user-agent'])),
+      res.writableFinished ? '' : '"aborted":true',
+      '"msg":"request"',
+    ].filter(Boolean).join(',');
     // A failed request is already logged as an error with its cause; its
     // access line is a warning, so LOG_LEVEL=warn still shows what failed.
     write(status >= 500 ? 'warn' : 'info', fields);

@@ -2,7 +2,7 @@
 // line logged while a request is handled carries its id (and no other line
 // does), and what an access line holds.
 import test from 'ava';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, get, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { accessLog, recordClientId } from '../../server/http/access-log.ts';
@@ -121,4 +121,23 @@ test('behind TRUST_PROXY the logged address is the one the proxy added', async (
   await fetch(url, { headers: { 'x-forwarded-for': '198.51.100.7, 203.0.113.9' } });
   await new Promise((resolve) => setTimeout(resolve, 50));
   t.is(lines.find((line) => line.msg === 'request')?.ip, '203.0.113.9');
+});
+
+test('an access line without a request id or a User-Agent leaves those fields out and stays one JSON line', async (t) => {
+  const { logger, lines } = capture();
+  const log = observeRequestEnd([accessLog(logger, { trustProxy: false })])!;
+  const server = createServer((req, res) => { log(req, res); res.end(); });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => {
+    // node:http sends no User-Agent of its own.
+    get({ port, host: '127.0.0.1', path: '/' }, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject);
+  });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const line = lines.find((entry) => entry.msg === 'request');
+  t.truthy(line);
+  t.false('request_id' in line!);
+  t.false('user_agent' in line!);
+  t.like(line, { method: 'GET', route: '/', status: 200 });
 });
