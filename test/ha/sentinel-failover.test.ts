@@ -48,7 +48,7 @@ async function timed(kind: string, call: () => Promise<unknown>, outcomes: Outco
     outcomes.push({ kind, started, ended: Date.now(), ok: true });
     return true;
   } catch (error) {
-    outcomes.push({ kind, started, ended: Date.now(), ok: false, error: (await errorCode(error)) ?? (error as Error).message.slice(0, 120) });
+    outcomes.push({ kind, started, ended: Date.now(), ok: false, error: (await errorCode(error)) ?? (error as Error).message.split('\n')[0].slice(0, 160) });
     return false;
   } finally {
     clearTimeout(timer);

@@ -32,14 +32,14 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
   }
 }
 
-const probe = (port: number) => {
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+const probe = (port: number, password?: string) => {
+  const client = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
   client.on('error', () => {});
   return client;
 };
 
-async function ask<T>(port: number, call: (client: Redis) => Promise<T>): Promise<T> {
-  const client = probe(port);
+async function ask<T>(port: number, call: (client: Redis) => Promise<T>, password?: string): Promise<T> {
+  const client = probe(port, password);
   try {
     await client.connect();
     return await call(client);
@@ -48,10 +48,18 @@ async function ask<T>(port: number, call: (client: Redis) => Promise<T>): Promis
   }
 }
 
-export async function startSentinelSetup(): Promise<SentinelSetup> {
-  const primary = await startRedisServer();
-  const replica = await startRedisServer({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
-  await until('the replica in sync', () => ask(replica.port, async (c) => /master_link_status:up/.test(await c.info('replication'))), 10_000);
+export interface SentinelOptions {
+  /** requirepass of the data nodes (the replica and the sentinels authenticate with it). */
+  password?: string;
+  /** requirepass of the sentinels themselves. */
+  sentinelPassword?: string;
+}
+
+export async function startSentinelSetup({ password, sentinelPassword }: SentinelOptions = {}): Promise<SentinelSetup> {
+  const auth = password ? ['--requirepass', password, '--masterauth', password] : [];
+  const primary = await startRedisServer({ args: auth, password });
+  const replica = await startRedisServer({ args: [...auth, '--replicaof', '127.0.0.1', String(primary.port)], password });
+  await until('the replica in sync', () => ask(replica.port, async (c) => /master_link_status:up/.test(await c.info('replication')), password), 10_000);
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-sentinel-'));
   const children: ChildProcess[] = [];
   const sentinelPorts: number[] = [];
@@ -65,6 +73,8 @@ export async function startSentinelSetup(): Promise<SentinelSetup> {
       `sentinel down-after-milliseconds ${SENTINEL_NAME} 1000`,
       `sentinel failover-timeout ${SENTINEL_NAME} 5000`,
       `sentinel parallel-syncs ${SENTINEL_NAME} 1`,
+      ...(password ? [`sentinel auth-pass ${SENTINEL_NAME} ${password}`] : []),
+      ...(sentinelPassword ? [`requirepass ${sentinelPassword}`] : []),
       '',
     ].join('\n'));
     const child = spawn('redis-sentinel', [conf], { stdio: 'ignore' });
@@ -73,7 +83,7 @@ export async function startSentinelSetup(): Promise<SentinelSetup> {
   }
   const primaryPort = async () => {
     for (const port of sentinelPorts) {
-      const reply = await ask(port, (c) => c.call('SENTINEL', 'get-master-addr-by-name', SENTINEL_NAME) as Promise<[string, string] | null>).catch(() => undefined);
+      const reply = await ask(port, (c) => c.call('SENTINEL', 'get-master-addr-by-name', SENTINEL_NAME) as Promise<[string, string] | null>, sentinelPassword).catch(() => undefined);
       if (reply) return Number(reply[1]);
     }
     return undefined;
@@ -87,7 +97,7 @@ export async function startSentinelSetup(): Promise<SentinelSetup> {
     // Every sentinel must know the replica and the other sentinels before a failover can be voted.
     await until('the sentinels ready', async () => {
       for (const port of sentinelPorts) {
-        const info = await ask(port, (c) => c.call('SENTINEL', 'master', SENTINEL_NAME) as Promise<string[]>);
+        const info = await ask(port, (c) => c.call('SENTINEL', 'master', SENTINEL_NAME) as Promise<string[]>, sentinelPassword);
         const field = (name: string) => Number(info[info.indexOf(name) + 1]);
         if (field('num-slaves') < 1 || field('num-other-sentinels') < 2) return false;
       }
