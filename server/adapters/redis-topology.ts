@@ -15,11 +15,8 @@ export function createRedisClient(target: string | RedisTopology, options: Redis
   const topology: RedisTopology = typeof target === 'string' ? { mode: 'standalone', url: target, tls: false } : target;
   switch (topology.mode) {
     case 'standalone':
-      return new Redis(topology.url, {
-        ...options,
-        ...(topology.password ? { password: topology.password } : {}),
-        ...(topology.tls && !topology.url.startsWith('rediss:') ? { tls: {} } : {}),
-      });
+      // TLS comes with the rediss:// URL (REDIS_TLS=true with redis:// is refused).
+      return new Redis(topology.url, { ...options, ...(topology.password ? { password: topology.password } : {}) });
     case 'sentinel':
       return new Redis({
         ...options,
