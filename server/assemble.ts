@@ -3,11 +3,11 @@
 // listener. start.ts listens with it; the in-process tests
 // (test/helpers/in-process-app.ts) too.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createAccountService, type AccountService } from './accounts/account-service.ts';
 import { createAdapterFactory } from './adapters/index.ts';
 import { connectRedis, pingRedis, reportRedisOutage } from './adapters/redis-connection.ts';
+import { describeRedis, type RedisClient } from './adapters/redis-topology.ts';
 import { createApiCache } from './apis/api-cache.ts';
 import { createRequestListener } from './app.ts';
 import { GenerationWatcher } from './cache/generation-watcher.ts';
@@ -44,12 +44,12 @@ const ACCOUNT_SETUP_TTL = 15 * 60; // time to scan a QR code and type its first 
  * Every store must answer before anything is written, so a start refused
  * because one is down leaves the others as they were (no half-run migration).
  */
-async function checkStores(config: Config, db: Database, redis: Redis | undefined, redisError: () => Error | undefined) {
+async function checkStores(config: Config, db: Database, redis: RedisClient | undefined, redisError: () => Error | undefined) {
   await db.query('SELECT 1').catch((error) => {
     throw new Error(`${config.databaseUrl ? 'Postgres (DATABASE_URL)' : `the embedded database in ${config.dataDir}`} did not answer: ${oneLine(error)}`);
   });
   // ioredis' own error ("max retries per request") hides the cause its connection saw.
-  if (redis) await pingRedis(redis).catch((error) => { throw new Error(`Redis (REDIS_URL) did not answer: ${oneLine(redisError() ?? error)}`); });
+  if (redis) await pingRedis(redis).catch((error) => { throw new Error(`Redis (${describeRedis(config.redis!)}) did not answer: ${oneLine(redisError() ?? error)}`); });
 }
 
 export interface AssembledServer {
@@ -84,9 +84,9 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
   // Until Redis first answered, its error is the start's one-line reason, not a line of its own.
   let checked = false;
   let redisError: Error | undefined;
-  const reportOutage = config.redisUrl ? reportRedisOutage(config.redisUrl, logger) : () => {};
-  const redis = config.redisUrl
-    ? connectRedis(config.redisUrl, (error) => (checked ? reportOutage(error) : (redisError = error)))
+  const reportOutage = config.redis ? reportRedisOutage(config.redis, logger) : () => {};
+  const redis = config.redis
+    ? connectRedis(config.redis, (error) => (checked ? reportOutage(error) : (redisError = error)))
     : undefined;
   if (redis && metrics) instrumentRedis(redis, metrics);
   await checkStores(config, db, redis, () => redisError);

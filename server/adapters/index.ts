@@ -1,7 +1,7 @@
 // Storage for oidc-provider models (sessions, interactions, grants, tokens, ...):
 // Redis when configured, else an in-process store. Client is not served from here
 // in practice: the server answers Client lookups from Postgres.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-topology.ts';
 import type { AdapterPayload } from 'oidc-provider';
 export { AlreadyConsumedError } from './errors.ts';
 import { BEARER_MODELS, withHashedIds } from './hashed-ids.ts';
@@ -33,7 +33,7 @@ export type AdapterFactory = (name: string) => Adapter;
  * Call once per process and hand the result to every Provider instance: the
  * server rebuilds Providers at key rotation and they must share one store.
  */
-export function createAdapterFactory(options: { redis?: Redis; keyPrefix: string }): AdapterFactory {
+export function createAdapterFactory(options: { redis?: RedisClient; keyPrefix: string }): AdapterFactory {
   const create = options.redis
     ? createRedisAdapterFactory(options.redis, options.keyPrefix)
     : createMemoryAdapterFactory();

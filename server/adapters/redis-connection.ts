@@ -1,15 +1,16 @@
 // The process's one Redis connection (oidc-provider storage, rate limits, caches).
-import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
+import type { RedisTopology } from '../config/redis-topology.ts';
+import { createRedisClient, describeRedis, type RedisClient } from './redis-topology.ts';
 
 /** The outage report: one pino line naming the host, never the password. */
-export const reportRedisOutage = (url: string, logger: Pick<Logger, 'error'>) => (error: Error): void => {
-  logger.error({ err: error, redis: redactedHost(url) }, 'Redis connection failed; reconnecting');
+export const reportRedisOutage = (target: string | RedisTopology, logger: Pick<Logger, 'error'>) => (error: Error): void => {
+  logger.error({ err: error, redis: describeRedis(target) }, 'Redis connection failed; reconnecting');
 };
 
 /** `onError` hears each outage once; by default it is logged with `logger` (the server passes its own). */
-export function connectRedis(url: string, onError: (error: Error) => void = reportRedisOutage(url, pino())): Redis {
-  const redis = new Redis(url, {
+export function connectRedis(target: string | RedisTopology, onError: (error: Error) => void = reportRedisOutage(target, pino())): RedisClient {
+  const redis = createRedisClient(target, {
     // Commands issued in the same tick share one write: every token request touches Redis.
     enableAutoPipelining: true,
     // While Redis is down, fail a request after a couple of reconnect attempts instead of
@@ -33,7 +34,7 @@ export function connectRedis(url: string, onError: (error: Error) => void = repo
 }
 
 /** Resolves when Redis answers within timeoutMs; for start-up and readiness checks. */
-export async function pingRedis(redis: Redis, timeoutMs = 2_000): Promise<void> {
+export async function pingRedis(redis: RedisClient, timeoutMs = 2_000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`Redis did not answer PING within ${timeoutMs} ms`)), timeoutMs);
@@ -43,15 +44,5 @@ export async function pingRedis(redis: Redis, timeoutMs = 2_000): Promise<void> 
     if (reply !== 'PONG') throw new Error(`Redis answered PING with ${String(reply)}`);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** The URL without credentials, for log lines. */
-function redactedHost(url: string): string {
-  try {
-    const { protocol, host } = new URL(url);
-    return `${protocol}//${host}`;
-  } catch {
-    return 'URL';
   }
 }

@@ -1,14 +1,23 @@
 // Redis store for oidc-provider models, after the Redis example oidc-provider used
 // to ship (example/adapters/redis.js): one JSON value per record with the model's
-// TTL, `uid:`/`userCode:` pointer keys with the same TTL, and a `grant:<grantId>`
-// set of the grant's token keys that lives as long as its longest-lived member.
-// Needs Redis >= 7 (EXPIRE NX/GT).
+// TTL, `uid:`/`userCode:` pointer keys with the same TTL, and a per-grant sorted
+// set of the grant's token keys (scored by their expiry) that lives as long as
+// its longest-lived member. Needs Redis >= 7 (EXPIRE NX/GT).
+//
+// Redis Cluster: every script and MULTI here touches the keys of one hash slot.
+// A token is found by its own id, so its key cannot share its grant's slot;
+// the grant set and the Grant record do (grantSetKey), and a grant's tokens
+// are deleted one by one after the set is taken atomically. A token written
+// while its grant is being revoked can outlive the revocation, but not its
+// Grant record, without which oidc-provider refuses the token (refresh,
+// introspection, userinfo all look the grant up).
 import { createHash } from 'node:crypto';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import type { AdapterPayload } from 'oidc-provider';
 import { AlreadyConsumedError } from './errors.ts';
 import type { Adapter } from './index.ts';
 import { GRANTABLE_MODELS } from './models.ts';
+import type { RedisClient } from './redis-topology.ts';
 
 // consume() adds a field beside the payload, so these models are stored as a hash
 // {payload, consumed}. (Rewriting the JSON in Lua would round-trip it through cjson,
@@ -22,43 +31,53 @@ const consumable = new Set([
   'PreAuthorizedCode',
 ]);
 
-// Test-and-set, atomically: 1 = consumed now; -1 = consumed already, i.e.
-// requests raced with one code or refresh token. Then the whole grant goes, as
-// oidc-provider does for a sequential replay: its tokens (the grant set) and
-// the Grant record (ARGV[2] is the key prefix). 0 = the record is gone: the
-// caller read it moments ago, so a racing replay revoked it; also a refusal.
+/**
+ * The set of a grant's token keys. Its hash tag is the Grant record's whole key,
+ * so on a Redis Cluster both are in one slot (a key without braces hashes in full)
+ * and one MULTI takes the set and the record together.
+ */
+export const grantSetKey = (keyPrefix: string, grantId: string): string => `${keyPrefix}grant:{${keyPrefix}Grant:${grantId}}`;
+
+// Test-and-set on the record alone, atomically: {1, grantId} = consumed now;
+// {-1, grantId} = consumed already, i.e. requests raced with one code or
+// refresh token (the caller then revokes the grant, as oidc-provider does for a
+// sequential replay); 0 = the record is gone: the caller read it moments ago,
+// so a racing replay revoked it; also a refusal.
 const CONSUME = script(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1]) == 1 then return 1 end
+local grantId = ''
 local ok, payload = pcall(cjson.decode, redis.call('HGET', KEYS[1], 'payload') or '')
-if ok and type(payload) == 'table' and type(payload.grantId) == 'string' then
-  local grantSet = ARGV[2] .. 'grant:' .. payload.grantId
-  for _, key in ipairs(redis.call('SMEMBERS', grantSet)) do redis.call('DEL', key) end
-  redis.call('DEL', grantSet, ARGV[2] .. 'Grant:' .. payload.grantId)
-end
-return -1`);
+if ok and type(payload) == 'table' and type(payload.grantId) == 'string' then grantId = payload.grantId end
+if redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1]) == 1 then return {1, grantId} end
+return {-1, grantId}`);
 
-// Pointers are only dropped while they still name this record: a regenerated session keeps its uid.
-const DESTROY = script(`
-redis.call('DEL', KEYS[1])
-for i = 2, #KEYS do
-  if redis.call('GET', KEYS[i]) == ARGV[1] then redis.call('DEL', KEYS[i]) end
-end`);
+// A pointer is only dropped while it still names this record: a regenerated session keeps its uid.
+const DROP_POINTER = script(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end`);
 
-// Read and delete in one step, so a token written meanwhile is not left without its grant set.
-// (Member keys are not declared in KEYS: fine on one Redis, not on Redis Cluster.)
-const REVOKE = script(`
-for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do redis.call('DEL', key) end
-redis.call('DEL', KEYS[1])`);
-
-export function createRedisAdapterFactory(redis: Redis, keyPrefix: string): (name: string) => Adapter {
-  const grantKey = (grantId: string) => `${keyPrefix}grant:${grantId}`;
+export function createRedisAdapterFactory(redis: RedisClient, keyPrefix: string): (name: string) => Adapter {
+  const grantKey = (grantId: string) => grantSetKey(keyPrefix, grantId);
   const uidKey = (uid: string) => `${keyPrefix}uid:${uid}`;
   const userCodeKey = (userCode: string) => `${keyPrefix}userCode:${userCode}`;
+
+  /** Deletes the grant's tokens and set (and its Grant record when asked). */
+  async function revokeGrant(grantId: string, withRecord: boolean): Promise<void> {
+    const taken = redis.multi().zrange(grantKey(grantId), '0', '-1').del(grantKey(grantId));
+    if (withRecord) taken.del(`${keyPrefix}Grant:${grantId}`);
+    const [members] = await exec(taken);
+    // Sets written before the sorted sets (a plain SET under `grant:<id>`): still
+    // honoured until they expire with their tokens (REFRESH_TOKEN_ABSOLUTE_TTL).
+    const legacy = `${keyPrefix}grant:${grantId}`;
+    const [legacyMembers] = await exec(redis.multi().smembers(legacy).del(legacy));
+    const keys = [...(members as string[] | undefined ?? []), ...(legacyMembers as string[] | undefined ?? [])];
+    // One DEL each: on a cluster the tokens are spread over every slot.
+    await Promise.all(keys.map((key) => redis.del(key)));
+  }
 
   return (model) => {
     const key = (id: string) => `${keyPrefix}${model}:${id}`;
     const isConsumable = consumable.has(model);
+    const isGrantable = GRANTABLE_MODELS.has(model);
     const pointerKeys = (payload: AdapterPayload) => [
       ...(payload.uid ? [uidKey(payload.uid)] : []),
       ...(payload.userCode ? [userCodeKey(payload.userCode)] : []),
@@ -70,7 +89,7 @@ export function createRedisAdapterFactory(redis: Redis, keyPrefix: string): (nam
         // EX takes whole positive seconds; oidc-provider checks `exp` itself anyway.
         const ttl = expiresIn === undefined ? undefined : Math.max(1, Math.ceil(expiresIn));
         const pointers = pointerKeys(payload);
-        const grant = GRANTABLE_MODELS.has(model) && payload.grantId ? grantKey(payload.grantId) : undefined;
+        const grant = isGrantable && payload.grantId ? grantKey(payload.grantId) : undefined;
 
         // Hot path (client_credentials tokens, interactions, grants): a single SET.
         if (!isConsumable && !grant && pointers.length === 0) {
@@ -78,23 +97,28 @@ export function createRedisAdapterFactory(redis: Redis, keyPrefix: string): (nam
           return;
         }
 
-        // Everything else: one MULTI, i.e. one round-trip, applied atomically.
-        const multi = redis.multi();
+        // One write per slot, sent together (auto-pipelining: one round-trip on one Redis).
+        const writes: Promise<unknown>[] = [];
         if (isConsumable) {
-          multi.del(key(id)).hset(key(id), 'payload', json); // a rewrite starts with no `consumed` field
+          // A rewrite starts with no `consumed` field; one key, so one MULTI even on a cluster.
+          const multi = redis.multi().del(key(id)).hset(key(id), 'payload', json);
           if (ttl) multi.expire(key(id), ttl);
-        } else if (ttl) multi.set(key(id), json, 'EX', ttl);
-        else multi.set(key(id), json);
-        for (const pointer of pointers) {
-          if (ttl) multi.set(pointer, id, 'EX', ttl);
-          else multi.set(pointer, id);
-        }
+          writes.push(exec(multi));
+        } else writes.push(ttl ? redis.set(key(id), json, 'EX', ttl) : redis.set(key(id), json));
+        for (const pointer of pointers) writes.push(ttl ? redis.set(pointer, id, 'EX', ttl) : redis.set(pointer, id));
         if (grant) {
-          multi.sadd(grant, key(id));
+          // Members are scored by their expiry, and each addition drops the expired
+          // ones: with consume() and destroy() removing theirs, the set holds only
+          // the grant's live tokens, however many refreshes it has seen.
+          const now = Date.now();
+          const multi = redis.multi()
+            .zremrangebyscore(grant, '-inf', now)
+            .zadd(grant, ttl ? now + ttl * 1000 : '+inf', key(id));
           // NX gives a new set its first TTL, GT only ever extends it. (Tokens always have a TTL.)
           if (ttl) multi.expire(grant, ttl, 'NX').expire(grant, ttl, 'GT');
+          writes.push(exec(multi));
         }
-        await exec(multi);
+        await Promise.all(writes);
       },
 
       async find(id) {
@@ -119,8 +143,16 @@ export function createRedisAdapterFactory(redis: Redis, keyPrefix: string): (nam
       },
 
       async consume(id) {
-        const result = await run(redis, CONSUME, [key(id)], [Math.floor(Date.now() / 1000), keyPrefix]);
-        if (result !== 1) throw new AlreadyConsumedError(`${model} already consumed or revoked`);
+        const result = await run(redis, CONSUME, [key(id)], [Math.floor(Date.now() / 1000)]);
+        const [outcome, grantId] = Array.isArray(result) ? (result as [number, string]) : [0, ''];
+        if (outcome === 1) {
+          // The record stays (a replay must find it consumed) but no longer counts
+          // as one of the grant's live tokens: a rotated refresh token leaves the set.
+          if (isGrantable && grantId) await redis.zrem(grantKey(grantId), key(id));
+          return;
+        }
+        if (outcome === -1 && grantId) await revokeGrant(grantId, true);
+        throw new AlreadyConsumedError(`${model} already consumed or revoked`);
       },
 
       async insertIfAbsent(id, payload, expiresIn) {
@@ -129,22 +161,29 @@ export function createRedisAdapterFactory(redis: Redis, keyPrefix: string): (nam
       },
 
       async destroy(id) {
-        // The payload names the pointers; a stale member left in a grant set is harmless.
+        // The payload names the pointers and the grant set.
         const payload = await adapter.find(id);
-        await run(redis, DESTROY, [key(id), ...(payload ? pointerKeys(payload) : [])], [id]);
+        await redis.del(key(id));
+        if (!payload) return;
+        await Promise.all([
+          ...pointerKeys(payload).map((pointer) => run(redis, DROP_POINTER, [pointer], [id])),
+          ...(isGrantable && payload.grantId ? [redis.zrem(grantKey(payload.grantId), key(id))] : []),
+        ]);
       },
 
       async revokeByGrantId(grantId) {
-        await run(redis, REVOKE, [grantKey(grantId)], []);
+        await revokeGrant(grantId, false);
       },
     };
     return adapter;
   };
 }
 
-/** MULTI results carry per-command errors instead of rejecting; surface them. */
-async function exec(multi: ChainableCommander): Promise<void> {
-  for (const [error] of (await multi.exec()) ?? []) if (error) throw error;
+/** MULTI results carry per-command errors instead of rejecting; surface them. The replies, in order. */
+async function exec(multi: ChainableCommander): Promise<unknown[]> {
+  const results = (await multi.exec()) ?? [];
+  for (const [error] of results) if (error) throw error;
+  return results.map(([, reply]) => reply);
 }
 
 interface Script { lua: string; sha: string }
@@ -154,7 +193,7 @@ function script(lua: string): Script {
 }
 
 /** EVALSHA, falling back to EVAL (which caches the script) the first time per Redis. */
-async function run(redis: Redis, { lua, sha }: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
+async function run(redis: RedisClient, { lua, sha }: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
   try {
     return await redis.evalsha(sha, keys.length, ...keys, ...args);
   } catch (error) {

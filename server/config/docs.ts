@@ -42,7 +42,7 @@ function envComment(s: Setting): string {
 export function envExample(): string {
   return [
     '# Latchkey configuration. Every setting is optional in development;',
-    '# production (NODE_ENV=production) requires LATCHKEY_SECRET, DATABASE_URL, REDIS_URL and an https ISSUER.',
+    '# production (NODE_ENV=production) requires LATCHKEY_SECRET, DATABASE_URL, Redis (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES) and an https ISSUER.',
     '# Copy it to .env: the server and the CLI read .env from the folder they run in; the environment wins over it.',
     '# A secret setting X can instead be read from a file named by X_FILE (Docker and Kubernetes secrets); setting both is an error.',
     '',

@@ -1,6 +1,7 @@
 // Environment -> one typed, frozen Config, validated once at start.
 import { resolve } from 'node:path';
 import { LOOPBACK_HOSTS } from '../protocol/constants.ts';
+import { redisTopology, type RedisTopology } from './redis-topology.ts';
 import { readSecretFiles, fileVariable } from './secret-files.ts';
 import { defaultFor, SETTINGS, type Setting } from './settings.ts';
 
@@ -18,6 +19,8 @@ export interface Config {
   https: boolean;
   databaseUrl?: string;
   redisUrl?: string;
+  /** One Redis, Sentinel or Cluster (./redis-topology.ts); undefined = the in-process store. */
+  redis?: RedisTopology;
   redisKeyPrefix: string;
   dataDir: string;
   secret?: string;
@@ -90,6 +93,12 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
   }
   if (problems.length) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   const r = raw as Raw;
+  let redis: RedisTopology | undefined;
+  try {
+    redis = redisTopology(r);
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
+  }
 
   const config: Config = {
     env: r.NODE_ENV,
@@ -100,6 +109,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
     https: r.ISSUER !== undefined && new URL(r.ISSUER).protocol === 'https:',
     databaseUrl: r.DATABASE_URL,
     redisUrl: r.REDIS_URL,
+    redis,
     redisKeyPrefix: r.REDIS_KEY_PREFIX,
     dataDir: resolve(r.DATA_DIR),
     secret: r.LATCHKEY_SECRET,
@@ -154,7 +164,7 @@ function assertProductionSafe(config: Config): void {
   const reasons: string[] = [];
   if (!config.secret) reasons.push('LATCHKEY_SECRET is required');
   if (!config.databaseUrl) reasons.push('DATABASE_URL is required (the embedded database is for development)');
-  if (!config.redisUrl) reasons.push('REDIS_URL is required (the in-process store loses sessions and tokens on restart)');
+  if (!config.redis) reasons.push('REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES is required (the in-process store loses sessions and tokens on restart)');
   const issuer = new URL(config.issuer);
   const loopback = LOOPBACK_HOSTS.has(issuer.hostname);
   if (issuer.protocol !== 'https:' && !loopback) reasons.push(`ISSUER must use https (got ${config.issuer})`);

@@ -25,6 +25,12 @@ const url = (protocols: string[]) => z.string().refine((value) => {
   }
 }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
 
+// host:port (a bracketed IPv6 address too), comma-separated: the seed lists of Sentinel and Cluster.
+const hostPorts = z.string().refine(
+  (value) => value.split(',').every((entry) => /^(\[[0-9a-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/i.test(entry.trim()) && Number(entry.trim().split(':').pop()) <= 65535),
+  'must be comma-separated host:port pairs (e.g. redis-a:26379,redis-b:26379)',
+);
+
 const boolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export interface Setting {
@@ -46,6 +52,12 @@ export const SETTINGS = [
   { name: 'ISSUER', description: 'Public issuer URL (default `http://localhost:$PORT`); https required in production unless localhost', schema: url(['http:', 'https:']).refine((v) => new URL(v).origin === v, 'must be an origin in lower case, without path, query or trailing / (e.g. https://id.example.com)') },
   { name: 'DATABASE_URL', secret: true, description: 'Postgres URL for clients, APIs, accounts and keys; unset = embedded PGlite in `DATA_DIR`', schema: url(['postgres:', 'postgresql:']) },
   { name: 'REDIS_URL', secret: true, description: 'Redis URL for sessions, interactions, grants and tokens; unset = in-process store', schema: url(['redis:', 'rediss:']) },
+  { name: 'REDIS_SENTINELS', description: 'Redis Sentinel: comma-separated `host:port` of the sentinels, which name the current primary (ioredis follows a failover); needs `REDIS_SENTINEL_NAME`, not `REDIS_CLUSTER_NODES`', schema: hostPorts },
+  { name: 'REDIS_SENTINEL_NAME', description: 'The primary\'s name in the sentinels\' configuration (`sentinel monitor <name> ...`)', schema: z.string().min(1).max(128) },
+  { name: 'REDIS_SENTINEL_PASSWORD', secret: true, description: 'Password of the sentinels themselves (their `requirepass`), if any', schema: z.string().min(1) },
+  { name: 'REDIS_CLUSTER_NODES', description: 'Redis Cluster: comma-separated `host:port` of some of its nodes (the rest are discovered); not with `REDIS_SENTINELS`', schema: hostPorts },
+  { name: 'REDIS_PASSWORD', secret: true, description: 'Password of the Redis data nodes, when `REDIS_URL` does not carry one (with `REDIS_SENTINELS` or `REDIS_CLUSTER_NODES`, `REDIS_URL` may carry only credentials, `rediss:` and the database: its host is not used)', schema: z.string().min(1) },
+  { name: 'REDIS_TLS', description: '`true`: TLS to every Redis node and sentinel (implied by a `rediss://` `REDIS_URL`; `false` with one is refused)', schema: boolean },
   { name: 'REDIS_KEY_PREFIX', default: 'latchkey:', description: 'Prefix of every Redis key (several deployments can share one Redis)', schema: z.string().min(1).max(64) },
   { name: 'DATA_DIR', default: './.latchkey', description: 'Embedded mode: PGlite database, generated master key and CLI socket', schema: z.string().min(1) },
   { name: 'LATCHKEY_SECRET', secret: true, description: 'Master key (>= 32 bytes, base64 or hex) encrypting signing keys and keying secret hashes; embedded mode generates one into `DATA_DIR`', schema: z.string().min(1) },

@@ -2,6 +2,7 @@
 // process shares (server/assemble.ts), so every store is measured without knowing
 // it, and the cost is two clock reads and one promise callback a call.
 import type { Redis } from 'ioredis';
+import type { RedisClient } from '../adapters/redis-topology.ts';
 import type { Database } from '../db/database.ts';
 import type { HistogramCell } from './cells.ts';
 import type { LatchkeyMetrics } from './registry.ts';
@@ -32,7 +33,7 @@ const TIMED = Symbol('latchkey.timed');
 type Command = Parameters<Redis['sendCommand']>[0] & { [TIMED]?: true };
 
 /** Times every command sent on this connection, from the first send to its reply. */
-export function instrumentRedis(redis: Redis, metrics: LatchkeyMetrics): void {
+export function instrumentRedis(redis: RedisClient, metrics: LatchkeyMetrics): void {
   const children = new Map<string, { duration: HistogramCell; errors: ReturnType<LatchkeyMetrics['redisErrors']['labels']> }>();
   const childrenFor = (name: string) => {
     let found = children.get(name);
@@ -43,8 +44,10 @@ export function instrumentRedis(redis: Redis, metrics: LatchkeyMetrics): void {
     }
     return found;
   };
-  const send = redis.sendCommand;
-  redis.sendCommand = function sendCommand(this: Redis, command: Command, stream) {
+  // A Cluster passes each command through its own sendCommand first (then a node's): timed there.
+  const client = redis as Redis;
+  const send = client.sendCommand;
+  client.sendCommand = function sendCommand(this: Redis, command: Command, ...rest: unknown[]) {
     if (!command[TIMED]) {
       command[TIMED] = true;
       const started = performance.now();
@@ -54,6 +57,6 @@ export function instrumentRedis(redis: Redis, metrics: LatchkeyMetrics): void {
         () => { duration.observe((performance.now() - started) / 1000); errors.inc(); },
       );
     }
-    return send.call(this, command, stream);
+    return (send as (...args: unknown[]) => unknown).call(this, command, ...rest) as ReturnType<Redis['sendCommand']>;
   };
 }

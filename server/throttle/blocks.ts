@@ -2,7 +2,7 @@
 // Authelia's internal/regulation); rate-limiter-flexible only counts attempts,
 // in real time. A key's n-th block since its first one within
 // BLOCK_MEMORY_SECONDS lasts blockSeconds(limit, n), then simply ends.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../adapters/redis-topology.ts';
 import { BLOCK_MEMORY_SECONDS, blockSeconds, type Limit } from './limits.ts';
 
 /** Milliseconds since the epoch (Date.now, or a test's fake clock). */
@@ -39,7 +39,7 @@ export interface BlockStore {
 }
 
 /** In Redis every process sees the same blocks. */
-export function redisBlockStore(redis: Redis, prefix: string, clock: Clock): BlockStore {
+export function redisBlockStore(redis: RedisClient, prefix: string, clock: Clock): BlockStore {
   return {
     async get(key) {
       const json = await redis.get(prefix + key);

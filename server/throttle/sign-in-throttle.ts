@@ -2,7 +2,7 @@
 // process shares the counts). Blocks are ours rather than the library's
 // blockDuration, to make them grow with each repeat (./blocks.ts). Limits: ./limits.ts.
 import { isIPv6 } from 'node:net';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../adapters/redis-topology.ts';
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { emailHash } from '../accounts/email.ts';
@@ -12,7 +12,7 @@ import { memoryBlockStore, nextBlock, redisBlockStore, secondsLeft, type Block, 
 import { DEFAULT_LIMITS, type Limit, type LimiterName, type ThrottleLimits } from './limits.ts';
 
 export interface SignInThrottleOptions {
-  redis?: Redis;
+  redis?: RedisClient;
   /** Prefix of every key (REDIS_KEY_PREFIX); ours are under `${keyPrefix}throttle:`. */
   keyPrefix: string;
   /** Keys the email hashes in throttle keys (Keyring.throttle), so they cannot be matched against a list of addresses. */

@@ -28,10 +28,10 @@ export interface RedisServer {
   dispose(): Promise<void>;
 }
 
-async function waitForPing(port: number, timeoutMs: number): Promise<void> {
+async function waitForPing(port: number, timeoutMs: number, password?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const probe = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => {});
     try {
       await probe.connect();
@@ -46,7 +46,8 @@ async function waitForPing(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-export async function startRedisServer(options: { args?: string[]; port?: number } = {}): Promise<RedisServer> {
+/** `password`: the requirepass given in `args`, for the helper's own probes and clients. */
+export async function startRedisServer(options: { args?: string[]; port?: number; password?: string } = {}): Promise<RedisServer> {
   const port = options.port ?? await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-redis-'));
   const args = options.args ?? [];
@@ -60,7 +61,7 @@ export async function startRedisServer(options: { args?: string[]; port?: number
     running.stderr!.on('data', (chunk) => { output = (output + chunk).slice(-16_384); });
     exited = new Promise((resolve) => running.once('exit', () => resolve()));
     try {
-      await waitForPing(port, 10_000);
+      await waitForPing(port, 10_000, options.password);
     } catch (error) {
       throw new Error(`${(error as Error).message}:\n${output}`, { cause: error });
     }
@@ -82,7 +83,7 @@ export async function startRedisServer(options: { args?: string[]; port?: number
     start,
     pause: () => child?.kill('SIGSTOP'),
     resume: () => child?.kill('SIGCONT'),
-    client: () => new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1 }),
+    client: () => new Redis({ port, host: '127.0.0.1', password: options.password, maxRetriesPerRequest: 1 }),
     dispose: async () => {
       await stop('SIGKILL');
       rmSync(dir, { recursive: true, force: true });

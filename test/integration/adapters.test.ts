@@ -8,7 +8,7 @@ import type { AdapterPayload } from 'oidc-provider';
 import type { AdapterFactory } from '../../server/adapters/index.ts';
 import { AlreadyConsumedError, createAdapterFactory } from '../../server/adapters/index.ts';
 import { createMemoryAdapterFactory } from '../../server/adapters/memory.ts';
-import { createRedisAdapterFactory } from '../../server/adapters/redis.ts';
+import { createRedisAdapterFactory, grantSetKey } from '../../server/adapters/redis.ts';
 import { connectRedis, pingRedis } from '../../server/adapters/redis-connection.ts';
 import { TEST_REDIS_URL, uniqueRedisPrefix } from '../helpers/services.ts';
 
@@ -222,7 +222,7 @@ test('redis: TTLs — pointers follow their record, a grant set lives as long as
   const prefix = prefixes[0];
   const factory = createRedisAdapterFactory(redis, prefix);
   const [grantId, codeId, at1, at2, rt] = [id(), id(), id(), id(), id()];
-  const grantKey = `${prefix}grant:${grantId}`;
+  const grantKey = grantSetKey(prefix, grantId);
   await factory('AccessToken').upsert(at1, { grantId }, 100);
   t.true((await redis.ttl(grantKey)) > 95);
   await factory('RefreshToken').upsert(rt, { grantId }, 1_000);
@@ -262,6 +262,7 @@ test('redis: bearer tokens are stored under a hash of their value, without jti (
     const type = await redis.type(key);
     if (type === 'hash') return JSON.stringify(await redis.hgetall(key));
     if (type === 'set') return JSON.stringify(await redis.smembers(key));
+    if (type === 'zset') return JSON.stringify(await redis.zrange(key, '0', '-1'));
     return String(await redis.get(key));
   }))).join('\n');
   t.false(keys.some((key) => key.includes(value)), 'no key names the token');
@@ -269,11 +270,56 @@ test('redis: bearer tokens are stored under a hash of their value, without jti (
   const found = await factory('RefreshToken').find(value);
   t.is(found?.jti, value, 'find restores jti from the presented value');
   t.is(found?.grantId, grantId);
-  await factory('RefreshToken').consume(value);
-  t.truthy((await factory('RefreshToken').find(value))?.consumed);
   await factory('RefreshToken').revokeByGrantId(grantId);
   t.is(await factory('RefreshToken').find(value), undefined);
   // Sessions and interactions are not bearer tokens of this kind: stored as given.
   await factory('Interaction').upsert('plain-id', { jti: 'plain-id', kind: 'Interaction' }, 60);
   t.is((await factory('Interaction').find('plain-id'))?.jti, 'plain-id');
+});
+
+test('redis: a grant set holds only live tokens, however many refreshes the grant has seen', async (t) => {
+  const prefix = prefixes[0];
+  const factory = createAdapterFactory({ redis, keyPrefix: prefix });
+  const grantId = id();
+  const grantKey = grantSetKey(prefix, grantId);
+  // Each rotation, as oidc-provider does it: the old refresh token consumed, a new one and an access token written.
+  let refresh = `rt-${id()}`;
+  await factory('RefreshToken').upsert(refresh, { grantId }, 1_000);
+  const rotate = async (accessTtl: number) => {
+    await factory('RefreshToken').consume(refresh);
+    refresh = `rt-${id()}`;
+    await factory('RefreshToken').upsert(refresh, { grantId }, 1_000);
+    await factory('AccessToken').upsert(`at-${id()}`, { grantId }, accessTtl);
+  };
+  for (let n = 0; n < 200; n++) await rotate(2);
+  t.true(await redis.zcard(grantKey) <= 201, 'at most the live refresh token and the 200 access tokens: no rotated refresh token');
+  await sleep(2_100);
+  await rotate(60);
+  t.is(await redis.zcard(grantKey), 2, 'expired access tokens and rotated refresh tokens are gone');
+  await factory('RefreshToken').revokeByGrantId(grantId);
+  t.is(await factory('RefreshToken').find(refresh), undefined, 'revocation still finds the live refresh token');
+  t.is(await redis.exists(grantKey), 0);
+});
+
+test('redis: destroying a token takes it out of its grant set', async (t) => {
+  const prefix = prefixes[0];
+  const factory = createAdapterFactory({ redis, keyPrefix: prefix });
+  const [grantId, access] = [id(), `at-${id()}`];
+  await factory('AccessToken').upsert(access, { grantId }, 60);
+  t.is(await redis.zcard(grantSetKey(prefix, grantId)), 1);
+  await factory('AccessToken').destroy(access);
+  t.is(await redis.zcard(grantSetKey(prefix, grantId)), 0);
+});
+
+test('redis: a grant set written before the upgrade (a plain SET under grant:<id>) is still revoked', async (t) => {
+  const prefix = prefixes[0];
+  const factory = createRedisAdapterFactory(redis, prefix);
+  const [grantId, old] = [id(), id()];
+  // What the previous version wrote: the token, and its key in a SET.
+  await redis.set(`${prefix}AccessToken:${old}`, JSON.stringify({ grantId }), 'EX', 60);
+  await redis.sadd(`${prefix}grant:${grantId}`, `${prefix}AccessToken:${old}`);
+  t.deepEqual(await factory('AccessToken').find(old), { grantId });
+  await factory('AccessToken').revokeByGrantId(grantId);
+  t.is(await factory('AccessToken').find(old), undefined);
+  t.is(await redis.exists(`${prefix}grant:${grantId}`), 0);
 });

@@ -29,8 +29,8 @@ test('every secret setting can come from X_FILE, trailing newlines (LF or CRLF) 
   t.is(config.databaseUrl, 'postgres://latchkey:pw@db/latchkey');
   t.is(config.redisUrl, 'redis://:pw@cache:6379');
   t.deepEqual(config.cookieSecrets, ['a'.repeat(32), 'b'.repeat(32)]);
-  // The four are exactly the settings marked secret: a new secret setting gets X_FILE without more code.
-  t.deepEqual(SETTINGS.filter((s) => 'secret' in s && s.secret).map((s) => s.name).sort(), ['COOKIE_SECRETS', 'DATABASE_URL', 'LATCHKEY_SECRET', 'REDIS_URL']);
+  // These are exactly the settings marked secret: a new secret setting gets X_FILE without more code.
+  t.deepEqual(SETTINGS.filter((s) => 'secret' in s && s.secret).map((s) => s.name).sort(), ['COOKIE_SECRETS', 'DATABASE_URL', 'LATCHKEY_SECRET', 'REDIS_PASSWORD', 'REDIS_SENTINEL_PASSWORD', 'REDIS_URL']);
 });
 
 test('setting both X and X_FILE is a one-line error naming both', (t) => {

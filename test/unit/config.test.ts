@@ -78,7 +78,7 @@ test('production accepts safe settings', (t) => {
 
 for (const [name, env, reason] of [
   ['missing secret', { LATCHKEY_SECRET: undefined }, /LATCHKEY_SECRET is required/],
-  ['memory stores', { DATABASE_URL: undefined, REDIS_URL: undefined }, /DATABASE_URL is required.*REDIS_URL is required/],
+  ['memory stores', { DATABASE_URL: undefined, REDIS_URL: undefined }, /DATABASE_URL is required.*REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES is required/],
   ['plain-http issuer off localhost', { ISSUER: 'http://id.example.com' }, /ISSUER must use https/],
 ] as const) {
   test(`production refuses ${name} with one line`, (t) => {
