@@ -19,6 +19,7 @@ export interface Config {
   databaseUrl?: string;
   redisUrl?: string;
   redisKeyPrefix: string;
+  redisCommandTimeoutMs: number;
   dataDir: string;
   secret?: string;
   cookieSecrets?: string[];
@@ -101,6 +102,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
     databaseUrl: r.DATABASE_URL,
     redisUrl: r.REDIS_URL,
     redisKeyPrefix: r.REDIS_KEY_PREFIX,
+    redisCommandTimeoutMs: r.REDIS_COMMAND_TIMEOUT_MS,
     dataDir: resolve(r.DATA_DIR),
     secret: r.LATCHKEY_SECRET,
     cookieSecrets: r.COOKIE_SECRETS?.split(',').map((s) => s.trim()).filter(Boolean),

@@ -47,6 +47,8 @@ export const SETTINGS = [
   { name: 'DATABASE_URL', secret: true, description: 'Postgres URL for clients, APIs, accounts and keys; unset = embedded PGlite in `DATA_DIR`', schema: url(['postgres:', 'postgresql:']) },
   { name: 'REDIS_URL', secret: true, description: 'Redis URL for sessions, interactions, grants and tokens; unset = in-process store', schema: url(['redis:', 'rediss:']) },
   { name: 'REDIS_KEY_PREFIX', default: 'latchkey:', description: 'Prefix of every Redis key (several deployments can share one Redis)', schema: z.string().min(1).max(64) },
+  // A Redis that is down fails a request at once; this bounds one that hangs (a request makes a few commands in turn).
+  { name: 'REDIS_COMMAND_TIMEOUT_MS', default: '500', description: 'A Redis command without an answer this many milliseconds fails, and its request answers 503 `temporarily_unavailable`', schema: integer(50, 60_000) },
   { name: 'DATA_DIR', default: './.latchkey', description: 'Embedded mode: PGlite database, generated master key and CLI socket', schema: z.string().min(1) },
   { name: 'LATCHKEY_SECRET', secret: true, description: 'Master key (>= 32 bytes, base64 or hex) encrypting signing keys and keying secret hashes; embedded mode generates one into `DATA_DIR`', schema: z.string().min(1) },
   { name: 'COOKIE_SECRETS', secret: true, description: 'Comma-separated cookie signing keys (each >= 32 characters), newest first (default: derived from `LATCHKEY_SECRET`)', schema: z.string().refine((v) => v.split(',').every((key) => key.trim().length >= 32), 'must be comma-separated keys of at least 32 characters each') },
