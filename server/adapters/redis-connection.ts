@@ -1,6 +1,7 @@
 // The process's one Redis connection (oidc-provider storage, rate limits, caches).
 import { Redis, type RedisOptions } from 'ioredis';
 import { pino, type Logger } from 'pino';
+import { useCommandTimeout } from './command-timeout.ts';
 
 /** The outage report: one pino line naming the host, never the password. */
 export const reportRedisOutage = (url: string, logger: Pick<Logger, 'error'>) => (error: Error): void => {
@@ -17,20 +18,19 @@ export interface RedisConnectionOptions {
 
 /**
  * How every connection to Redis fails fast: a Redis that is down or hung
- * fails a request at once or within the command timeout (the request then
- * answers 503, server/adapters/errors.ts), while ioredis keeps reconnecting
- * in the background. Nothing waits in a queue to run after its caller was
- * told it failed: a token consumed after its refresh answered 503 would be
- * a lost refresh token.
+ * fails a request at once or within the command timeout (command-timeout.ts;
+ * the request then answers 503, server/adapters/errors.ts), while ioredis
+ * keeps reconnecting in the background. Nothing waits in a queue to run
+ * after its caller was told it failed: a token consumed after its refresh
+ * answered 503 would be a lost refresh token.
  */
-export function failFastOptions(options: RedisConnectionOptions = {}): RedisOptions {
+export function failFastOptions(): RedisOptions {
   return {
     // Commands issued in the same tick share one write: every token request touches Redis.
     enableAutoPipelining: true,
     // A command waits for the pipeline in flight before its own timeout starts, so with
     // Redis hung a request fails within twice the timeout; readiness' PING goes alone.
     autoPipeliningIgnoredCommands: ['ping'],
-    commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     // Not connected: fail at once rather than queue until a reconnect.
     enableOfflineQueue: false,
     // Connection lost: the commands in flight fail at once (not after retries),
@@ -44,7 +44,7 @@ export function failFastOptions(options: RedisConnectionOptions = {}): RedisOpti
 
 /** `onError` hears each outage once; by default it is logged with `logger` (the server passes its own). */
 export function connectRedis(url: string, onError: (error: Error) => void = reportRedisOutage(url, pino()), options: RedisConnectionOptions = {}): Redis {
-  const redis = new Redis(url, failFastOptions(options));
+  const redis = useCommandTimeout(new Redis(url, failFastOptions()), options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
   // ioredis keeps reconnecting on its own; report each outage once, not every retry,
   // and never let an 'error' event go unhandled.
   let reported = false;

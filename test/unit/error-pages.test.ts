@@ -135,7 +135,7 @@ test('errorAnswer: a server-error LatchkeyError is as generic as any other 500',
 
 test('errorAnswer: ioredis\' errors for a Redis that is down or hung are a 503 temporarily_unavailable', async (t) => {
   // A real client on a port nothing listens on, with the server's options: its own errors.
-  const redis = new Redis({ host: '127.0.0.1', port: 1, ...failFastOptions({ commandTimeoutMs: 100 }) });
+  const redis = new Redis({ host: '127.0.0.1', port: 1, ...failFastOptions() });
   redis.on('error', () => {});
   t.teardown(() => redis.disconnect());
   const refused = await redis.get('x').catch((error: unknown) => error);
