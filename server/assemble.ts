@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { createAccountService, type AccountService } from './accounts/account-service.ts';
 import { createAdapterFactory } from './adapters/index.ts';
+import { isCommandTimeout } from './adapters/errors.ts';
 import { connectRedis, pingRedis, reportRedisOutage } from './adapters/redis-connection.ts';
 import { describeRedis, type RedisClient } from './adapters/redis-topology.ts';
 import { createApiCache } from './apis/api-cache.ts';
@@ -27,7 +28,7 @@ import { PostgresAuditSink } from './events/postgres-sink.ts';
 import { startAuditRetention } from './events/retention.ts';
 import { SecurityEvents } from './events/security-event.ts';
 import { createReadiness } from './health/readiness.ts';
-import { StoreCheck, STORE_DEADLINE_MS } from './health/store-check.ts';
+import { NoAnswerError, StoreCheck, STORE_DEADLINE_MS } from './health/store-check.ts';
 import { ensureSigningKeys, loadSigningJwks, longestApiTokenTtl, nextKeyActivation, signingSince } from './keys/key-store.ts';
 import { LatchkeyMetrics } from './metrics/registry.ts';
 import { SecurityEventMetrics } from './metrics/security-event-metrics.ts';
@@ -86,7 +87,7 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
   let redisError: Error | undefined;
   const reportOutage = config.redis ? reportRedisOutage(config.redis, logger) : () => {};
   const redis = config.redis
-    ? connectRedis(config.redis, (error) => (checked ? reportOutage(error) : (redisError = error)))
+    ? connectRedis(config.redis, (error) => (checked ? reportOutage(error) : (redisError = error)), { commandTimeoutMs: config.redisCommandTimeoutMs })
     : undefined;
   if (redis && metrics) instrumentRedis(redis, metrics);
   await checkStores(config, db, redis, () => redisError);
@@ -186,7 +187,10 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
       schemaVersion = rows[0].version;
     }),
     ...(redis ? [new StoreCheck('redis', async () => {
-      const reply = await redis.ping();
+      const reply = await redis.ping().catch((error: unknown) => {
+        // ioredis' own command timeout (REDIS_COMMAND_TIMEOUT_MS) comes before the check's deadline.
+        throw isCommandTimeout(error) ? new NoAnswerError('no answer to PING', { cause: error }) : error;
+      });
       if (reply !== 'PONG') throw new Error(`answered PING with ${reply}`);
     })] : []),
   ];

@@ -22,6 +22,7 @@ export interface Config {
   /** One Redis, Sentinel or Cluster (./redis-topology.ts); undefined = the in-process store. */
   redis?: RedisTopology;
   redisKeyPrefix: string;
+  redisCommandTimeoutMs: number;
   dataDir: string;
   secret?: string;
   cookieSecrets?: string[];
@@ -111,6 +112,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
     redisUrl: r.REDIS_URL,
     redis,
     redisKeyPrefix: r.REDIS_KEY_PREFIX,
+    redisCommandTimeoutMs: r.REDIS_COMMAND_TIMEOUT_MS,
     dataDir: resolve(r.DATA_DIR),
     secret: r.LATCHKEY_SECRET,
     cookieSecrets: r.COOKIE_SECRETS?.split(',').map((s) => s.trim()).filter(Boolean),

@@ -59,6 +59,8 @@ export const SETTINGS = [
   { name: 'REDIS_PASSWORD', secret: true, description: 'Password of the Redis data nodes, when `REDIS_URL` does not carry one (with `REDIS_SENTINELS` or `REDIS_CLUSTER_NODES`, `REDIS_URL` may carry only credentials, `rediss:` and the database: its host is not used)', schema: z.string().min(1) },
   { name: 'REDIS_TLS', description: '`true`: TLS to every Redis node and sentinel (implied by a `rediss://` `REDIS_URL`; `false` with one is refused)', schema: boolean },
   { name: 'REDIS_KEY_PREFIX', default: 'latchkey:', description: 'Prefix of every Redis key (several deployments can share one Redis)', schema: z.string().min(1).max(64) },
+  // A Redis that is down fails a request at once; this bounds one that hangs (a request makes a few commands in turn).
+  { name: 'REDIS_COMMAND_TIMEOUT_MS', default: '500', description: 'A Redis command without an answer this many milliseconds fails, and its request answers 503 `temporarily_unavailable`', schema: integer(50, 60_000) },
   { name: 'DATA_DIR', default: './.latchkey', description: 'Embedded mode: PGlite database, generated master key and CLI socket', schema: z.string().min(1) },
   { name: 'LATCHKEY_SECRET', secret: true, description: 'Master key (>= 32 bytes, base64 or hex) encrypting signing keys and keying secret hashes; embedded mode generates one into `DATA_DIR`', schema: z.string().min(1) },
   { name: 'COOKIE_SECRETS', secret: true, description: 'Comma-separated cookie signing keys (each >= 32 characters), newest first (default: derived from `LATCHKEY_SECRET`)', schema: z.string().refine((v) => v.split(',').every((key) => key.trim().length >= 32), 'must be comma-separated keys of at least 32 characters each') },

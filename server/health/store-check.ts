@@ -25,6 +25,11 @@ function publicReason(error: unknown): string {
 
 export const STORE_DEADLINE_MS = 1_000;
 
+/** Thrown by a check whose store client gave up waiting itself (its own timeout came first). */
+export class NoAnswerError extends Error {
+  override name = 'NoAnswerError';
+}
+
 export class StoreCheck {
   readonly name: string;
   #run: () => Promise<unknown>;
@@ -57,7 +62,9 @@ export class StoreCheck {
     const startedAt = Date.now();
     const settle = (error?: unknown): CheckOutcome => {
       const ms = Date.now() - startedAt;
-      const outcome: CheckOutcome = error !== undefined
+      const outcome: CheckOutcome = error instanceof NoAnswerError
+        ? { ok: false, reason: `no answer for ${(ms / 1000).toFixed(1)} s`, detail: error.message }
+        : error !== undefined
         ? { ok: false, reason: publicReason(error), detail: error instanceof Error ? error.message : String(error) }
         : ms > this.#deadlineMs
           ? { ok: false, reason: `answered after ${(ms / 1000).toFixed(1)} s (limit ${this.#deadlineMs / 1000} s)` }

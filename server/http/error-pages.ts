@@ -4,12 +4,14 @@
 // and whether its message may be shown; Koa's http-errors (ctx.throw) and
 // oidc-provider's errors say status and expose; anything else is a 500 with a
 // generic message and the request id, logged through the app's 'error' event
+// (a store that is down or hung is a 503 temporarily_unavailable instead)
 // (one pino line with that id, server/http/request-id.ts). A browser gets the
 // error page, an API-style caller (Accept: JSON, or no Accept) JSON.
 import type Koa from 'koa';
 import { errorPage } from '../../views/error.ts';
 import type { PageContext } from '../../views/layout.ts';
 import { hasString, t } from '../../views/strings.ts';
+import { isStoreUnavailable } from '../adapters/errors.ts';
 import { LatchkeyError } from '../errors.ts';
 import { requestIdOf } from './request-id.ts';
 
@@ -42,14 +44,17 @@ const ERROR_CODES: Record<number, string> = {
   413: 'request_too_large',
   415: 'unsupported_media_type',
   429: 'too_many_requests',
+  503: 'temporarily_unavailable',
 };
 
 function statusOf(err: HttpLikeError): number {
+  if (isStoreUnavailable(err)) return 503;
   const status = Number(err.status ?? err.statusCode);
   return Number.isInteger(status) && status >= 400 && status <= 599 ? status : 500;
 }
 
 function messageOf(err: HttpLikeError, status: number): string {
+  if (status === 503) return t('error.503');
   if (status >= 500) return t('error.generic');
   if (err instanceof LatchkeyError) return err.userMessage();
   if (err.expose === true && typeof err.message === 'string' && err.message) return err.message;

@@ -20,7 +20,7 @@ import { providerPages } from './pages.ts';
 import { resourceIndicators } from './resources.ts';
 import { createClientAdapter } from './client-adapter.ts';
 import { GRANT_ID_CLAIM } from './jwt-access-tokens.ts';
-import { consumeOnce } from './store-guards.ts';
+import { guardStore } from './store-guards.ts';
 import type { TokenPolicies } from './token-policies.ts';
 import { lifetimes } from './ttl.ts';
 
@@ -52,7 +52,7 @@ export function buildConfiguration(deps: OidcDependencies, jwks: JWK[], clients:
     // previous secret hash) ride in its metadata, so the request path reads
     // them from ctx.oidc.client (client-metadata.ts latchkeyFieldsOf).
     extraClientMetadata: { properties: EXTRA_CLIENT_PROPERTIES, validator: validateLatchkeyMetadata },
-    adapter: ((name: string) => (name === 'Client' ? clientAdapter : consumeOnce(deps.adapterFactory(name)))) as unknown as AdapterFactory,
+    adapter: ((name: string) => (name === 'Client' ? clientAdapter : guardStore(deps.adapterFactory(name)))) as unknown as AdapterFactory,
     jwks: { keys: jwks as ProviderJWK[] },
     findAccount: createFindAccount(deps.accounts),
     claims: CLAIMS,

@@ -66,7 +66,13 @@ export function jwtAccessTokenEndpoints({ issuer, jwks, revoked, grants, policie
     try {
       await answer(ctx, oidc, caller, token);
     } catch (error) {
-      // After oidc-provider's error handler: answer its JSON shape ourselves.
+      // After oidc-provider's error handler: answer its JSON shape ourselves
+      // (a store that is down is an exposed 503 temporarily_unavailable, store-guards.ts).
+      if (error instanceof errors.OIDCProviderError && error.expose) {
+        ctx.status = error.status;
+        ctx.body = { error: error.error, error_description: error.error_description };
+        return;
+      }
       ctx.app.emit('error', error, ctx);
       ctx.status = 500;
       ctx.body = { error: 'server_error', error_description: PROVIDER_TEXT.serverError };

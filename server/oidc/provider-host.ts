@@ -22,6 +22,7 @@ import { oneLine } from '../errors.ts';
 import { attachAuditLog } from './audit-log.ts';
 import { requestFacts } from './request-facts.ts';
 import { rfc6749ErrorCodes } from './error-codes.ts';
+import { guardStore } from './store-guards.ts';
 import { jwtAccessTokenEndpoints, REVOKED_JWT_MODEL } from './jwt-access-tokens.ts';
 import { tokenPolicies, type TokenPolicies } from './token-policies.ts';
 import { useAtomicReplayDetection, useHashedClientSecrets } from './internals.ts';
@@ -143,7 +144,7 @@ export class ProviderHost {
     const provider = new Provider(config.issuer, buildConfiguration(this.#options, jwks, metadata, this.#policies));
     provider.proxy = config.trustProxy;
     useHashedClientSecrets(provider, this.#options.secretHashKey);
-    useAtomicReplayDetection(provider, this.#options.adapterFactory('ReplayDetection'));
+    useAtomicReplayDetection(provider, guardStore(this.#options.adapterFactory('ReplayDetection')));
     attachAuditLog(provider, logger, this.#options.events ?? new SecurityEvents(), { machineTokens: config.audit?.machineTokens ?? false });
     // Whatever escapes oidc-provider's own error handling (an exception in it)
     // is logged with the request id, never to stderr, and answered with our
@@ -158,8 +159,8 @@ export class ProviderHost {
     provider.use(jwtAccessTokenEndpoints({
       issuer: config.issuer,
       jwks,
-      revoked: this.#options.adapterFactory(REVOKED_JWT_MODEL),
-      grants: this.#options.adapterFactory('Grant'),
+      revoked: guardStore(this.#options.adapterFactory(REVOKED_JWT_MODEL)),
+      grants: guardStore(this.#options.adapterFactory('Grant')),
       policies: this.#policies,
     }));
     const invalid = await buildClients(provider, metadata);

@@ -5,8 +5,11 @@
 import test from 'ava';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
 import Koa from 'koa';
 import { errors as oidcErrors } from 'oidc-provider';
+import { isStoreUnavailable } from '../../server/adapters/errors.ts';
+import { failFastOptions } from '../../server/adapters/redis-connection.ts';
 import { InteractionExpiredError, LatchkeyError, NotFoundError, UserError } from '../../server/errors.ts';
 import { errorAnswer, errorPages } from '../../server/http/error-pages.ts';
 import { assignRequestId } from '../../server/http/request-id.ts';
@@ -120,8 +123,27 @@ test('anything else is a 500 with a generic text and the request id, logged once
 });
 
 test('errorAnswer: a server-error LatchkeyError is as generic as any other 500', (t) => {
-  const answer = errorAnswer(new LatchkeyError('error.generic', 'redis cluster down', { status: 503, headers: { 'X-Debug': 'node-3' } }), 'req-12345678');
+  const answer = errorAnswer(new LatchkeyError('error.generic', 'redis cluster down', { status: 502, headers: { 'X-Debug': 'node-3' } }), 'req-12345678');
   t.deepEqual(answer, {
-    status: 503, code: 'server_error', title: text('error.title'), message: text('error.generic'), headers: {}, requestId: 'req-12345678',
+    status: 502, code: 'server_error', title: text('error.title'), message: text('error.generic'), headers: {}, requestId: 'req-12345678',
   });
+  const unavailable = errorAnswer(new LatchkeyError('error.generic', 'redis cluster down', { status: 503, headers: { 'X-Debug': 'node-3' } }), 'req-12345678');
+  t.deepEqual(unavailable, {
+    status: 503, code: 'temporarily_unavailable', title: text('error.title.503'), message: text('error.503'), headers: {}, requestId: 'req-12345678',
+  }, 'a 503 says "try again", never its detail');
+});
+
+test('errorAnswer: ioredis\' errors for a Redis that is down or hung are a 503 temporarily_unavailable', async (t) => {
+  // A real client on a port nothing listens on, with the server's options: its own errors.
+  const redis = new Redis({ host: '127.0.0.1', port: 1, ...failFastOptions() });
+  redis.on('error', () => {});
+  t.teardown(() => redis.disconnect());
+  const refused = await redis.get('x').catch((error: unknown) => error);
+  t.true(isStoreUnavailable(refused), String(refused));
+  const answer = errorAnswer(refused, 'req-1');
+  t.is(answer.status, 503);
+  t.is(answer.code, 'temporarily_unavailable');
+  t.is(answer.message, text('error.503'));
+  t.false(isStoreUnavailable(new Error('WRONGTYPE Operation against a key holding the wrong kind of value')), 'a command Redis refused is not an outage');
+  t.is(errorAnswer(new Error('Command timed out')).status, 503);
 });
