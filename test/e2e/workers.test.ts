@@ -101,3 +101,24 @@ test('WORKERS above 1 in embedded mode refuses to start with a one-line reason',
   t.is(code, 1);
   t.is(output.trim(), 'Invalid configuration: WORKERS=2 needs DATABASE_URL and REDIS_URL (the embedded database and the in-process store live inside one process); unset WORKERS');
 });
+
+test('workers that keep dying right after their fork make the primary give up and exit 1', async (t) => {
+  const crashing = await startServer({ env: { WORKERS: '2' } });
+  t.teardown(() => crashing.stop());
+  const killed = new Set<number>();
+  // Kill every worker as soon as it appears, as a worker crashing at start would die.
+  for (;;) {
+    for (const pid of childPids(crashing.pid)) {
+      if (killed.has(pid)) continue;
+      killed.add(pid);
+      process.kill(pid, 'SIGKILL');
+    }
+    const done = await Promise.race([crashing.exited, sleep(20).then(() => undefined)]);
+    if (done) {
+      t.deepEqual(done, { code: 1, signal: null });
+      break;
+    }
+  }
+  t.regex(crashing.output(), /workers exited within 10 s of their start 5 times in a row; giving up/);
+  t.true(killed.size >= 5 && killed.size <= 7, `${killed.size} workers killed`);
+});
