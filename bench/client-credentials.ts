@@ -10,9 +10,12 @@
 // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_LOG_LEVEL (Latchkey's
 // LOG_LEVEL: info, the production default, so its access log is measured),
 // BENCH_COMPARE_METRICS=1 (adds a second Latchkey with METRICS_PORT=off and
-// ACCESS_LOG=false to the rounds: what the instrumentation costs).
-import { readFileSync } from 'node:fs';
+// ACCESS_LOG=false to the rounds: what the instrumentation costs),
+// BENCH_WORKERS (comma-separated WORKERS values measured besides 1, "2" by
+// default, "" for none: a Latchkey with that many node:cluster workers; its
+// CPU time is the primary's plus its workers').
 import autocannon, { type Result } from 'autocannon';
+import { childPids, cpuTimeUs } from '../test/helpers/process-tree.ts';
 import { startBare, startLatchkey, stopTargets, stopTargetsOnSignals, tokenRequestBody, tokenRequestHeaders, verifyToken, type Target } from './targets.ts';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
@@ -22,6 +25,7 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const NODE_ARGS = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 const COMPARE_METRICS = process.env.BENCH_COMPARE_METRICS === '1';
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+const WORKERS = (process.env.BENCH_WORKERS ?? '2').split(',').map((n) => n.trim()).filter(Boolean);
 
 interface Round { result: Result; cpuUs: number | undefined }
 interface Measured extends Target { rounds: Round[] }
@@ -32,15 +36,11 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-/** CPU time (user + system) a process used so far, in µs; undefined off Linux. */
+/** CPU time (user + system) a server and its children (WORKERS) used so far, in µs; undefined off Linux. */
 function cpuTime(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10_000; // utime + stime, in 100 Hz ticks
-  } catch {
-    return undefined;
-  }
+  const own = cpuTimeUs(pid);
+  return own === undefined ? undefined : childPids(pid).reduce((sum, child) => sum + (cpuTimeUs(child) ?? 0), own);
 }
 
 async function load(target: Measured, duration: number): Promise<Round> {
@@ -58,6 +58,7 @@ stopTargetsOnSignals();
 async function main() {
   const started = [await startLatchkey('latchkey', { env: { LOG_LEVEL }, nodeArgs: NODE_ARGS })];
   if (COMPARE_METRICS) started.push(await startLatchkey('uninstrumented', { env: { LOG_LEVEL, METRICS_PORT: 'off', ACCESS_LOG: 'false' }, nodeArgs: NODE_ARGS }));
+  for (const workers of WORKERS) started.push(await startLatchkey(`WORKERS=${workers}`, { env: { LOG_LEVEL, WORKERS: workers }, nodeArgs: NODE_ARGS }));
   await new Promise((resolve) => setTimeout(resolve, 1500)); // the servers' admin caches notice the new rows
   started.splice(1, 0, await startBare('oidc-provider', { nodeArgs: NODE_ARGS }));
   const targets: Measured[] = started.map((target) => ({ ...target, rounds: [] }));
@@ -99,10 +100,16 @@ async function main() {
   if (typeof cpuN === 'number' && typeof cpuM === 'number') {
     console.log(`CPU per token: latchkey ${cpuN} us, oidc-provider ${cpuM} us (ratio ${(cpuM / cpuN).toFixed(2)})`);
   }
-  const [n, m, off] = rows.map((row) => row['median req/s']);
+  const [n, m] = rows.map((row) => row['median req/s']);
   console.log(`client_credentials ratio ${(n / m).toFixed(2)} (latchkey ${n}/s, oidc-provider ${m}/s)`);
-  if (off !== undefined) {
-    const cpuOff = rows[2]['CPU us/token'];
+  const uninstrumented = rows.find((row) => row.server === 'uninstrumented');
+  for (const row of rows.filter((r) => r.server.startsWith('WORKERS='))) {
+    const cpu = typeof cpuN === 'number' && typeof row['CPU us/token'] === 'number' ? `, CPU per token ${cpuN} us vs ${row['CPU us/token']} us` : '';
+    console.log(`workers: WORKERS=1 ${n}/s, ${row.server} ${row['median req/s']}/s (x${(row['median req/s'] / n).toFixed(2)})${cpu}`);
+  }
+  if (uninstrumented) {
+    const off = uninstrumented['median req/s'];
+    const cpuOff = uninstrumented['CPU us/token'];
     const cpu = typeof cpuN === 'number' && typeof cpuOff === 'number' ? `, CPU per token ${cpuN} us vs ${cpuOff} us (+${((cpuN / cpuOff - 1) * 100).toFixed(1)} %)` : '';
     console.log(`metrics cost: latchkey ${n}/s with metrics, ${off}/s without (${((1 - n / off) * 100).toFixed(1)} % fewer)${cpu}`);
   }

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { childPids } from '../test/helpers/process-tree.ts';
 import { freePort, NODE, ROOT, startServer, type RunningServer } from '../test/helpers/server-process.ts';
 
 export const RESOURCE = 'https://bench.internal';
@@ -32,17 +33,22 @@ const basic = (id: string, secret: string) =>
 export const tokenRequestBody = new URLSearchParams({ grant_type: 'client_credentials', scope: SCOPE }).toString();
 export const tokenRequestHeaders = (target: Target) => ({ authorization: target.authorization, 'content-type': 'application/x-www-form-urlencoded' });
 
-/** The Latchkey process, found by its ISSUER (startServer's pid may be a wrapper's). */
+/**
+ * The Latchkey process, found by its ISSUER (startServer's pid may be a
+ * wrapper's); with WORKERS, the primary (its workers run server/main.ts with
+ * the same ISSUER, and are its children).
+ */
 function findServerPid(issuer: string): number | undefined {
+  const found: number[] = [];
   for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
     try {
       if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('server/main.ts')) continue;
-      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`ISSUER=${issuer}`)) return Number(pid);
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`ISSUER=${issuer}`)) found.push(Number(pid));
     } catch {
       // gone, or not ours to read
     }
   }
-  return undefined;
+  return found.find((pid) => !found.some((other) => childPids(other).includes(pid)));
 }
 
 const latchkeys: RunningServer[] = [];

@@ -1,4 +1,5 @@
 // Environment -> one typed, frozen Config, validated once at start.
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { LOOPBACK_HOSTS } from '../protocol/constants.ts';
 import { redisTopology, type RedisTopology } from './redis-topology.ts';
@@ -46,6 +47,8 @@ export interface Config {
     rotatedSecretGrace: number;
   };
   cacheRefreshMs: number;
+  /** WORKERS, resolved (`auto`: one per core): above 1, server/main.ts forks that many processes. */
+  workers: number;
   http: {
     /** SHUTDOWN_TIMEOUT: from the signal to the exit, at most. */
     shutdownTimeoutMs: number;
@@ -134,6 +137,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
       rotatedSecretGrace: r.ROTATED_SECRET_GRACE,
     },
     cacheRefreshMs: r.CACHE_REFRESH_INTERVAL * 1000,
+    workers: r.WORKERS === 'auto' ? availableParallelism() : r.WORKERS,
     http: {
       shutdownTimeoutMs: r.SHUTDOWN_TIMEOUT * 1000,
       requestTimeoutMs: r.REQUEST_TIMEOUT * 1000,
@@ -150,6 +154,10 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
   }
   if (config.ttl.sessionIdle > config.ttl.sessionAbsolute) {
     throw new ConfigError('Invalid configuration: SESSION_IDLE_TTL must not exceed SESSION_ABSOLUTE_TTL');
+  }
+  // Workers share nothing in memory: PGlite (DATA_DIR) and the in-process store would each be one worker's own.
+  if (r.WORKERS !== 1 && (!config.databaseUrl || !config.redisUrl)) {
+    throw new ConfigError(`Invalid configuration: WORKERS=${r.WORKERS} needs DATABASE_URL and REDIS_URL (the embedded database and the in-process store live inside one process); unset WORKERS`);
   }
   // Latchkey speaks plain http behind a TLS-terminating proxy, so an https
   // issuer means there is one; without trusting its X-Forwarded-Proto every

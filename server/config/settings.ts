@@ -69,6 +69,8 @@ export const SETTINGS = [
   { name: 'LOG_LEVEL', default: 'info', description: 'pino log level', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },
   { name: 'ACCESS_LOG', default: 'true', description: 'One log line per request (method, route template, status, duration, client, request id); `false` when the proxy keeps the access log', schema: boolean },
   { name: 'TRUST_PROXY', default: 'false', description: 'Trust `X-Forwarded-*` headers from one TLS-terminating proxy: only their last entry counts (client IP, `https`, host); required with an https `ISSUER`', schema: boolean },
+  // Node runs JavaScript on one core: several processes share the port to use more (node:cluster).
+  { name: 'WORKERS', default: '1', description: 'Processes serving the port (`node:cluster`): a number, or `auto` for one per CPU core (`os.availableParallelism()`); above 1 needs `DATABASE_URL` and `REDIS_URL`. The primary restarts a crashed worker, forwards SIGTERM/SIGINT and serves the workers\' summed metrics', schema: z.literal('auto').or(integer(1, 256)) },
   { name: 'SHUTDOWN_TIMEOUT', default: '10s', description: 'On SIGTERM or SIGINT: readiness answers 503 and the listener closes at once, open requests finish (their answers close the connection), and the process exits within this long whatever the clients do', schema: duration.pipe(z.number().max(600, 'must be at most 10m')) },
   // Bodies here are a form or a token request: a client that takes longer is broken or hostile (slowloris).
   { name: 'REQUEST_TIMEOUT', default: '10s', description: 'A request\'s headers and body must arrive within this long, else 408 and the connection closes', schema: duration.pipe(z.number().max(300, 'must be at most 5m')) },

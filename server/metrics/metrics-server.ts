@@ -3,9 +3,14 @@
 // serves it and a proxy in front of Latchkey cannot expose it by mistake.
 // Nothing else is served here.
 import { createServer, type Server } from 'node:http';
-import type { LatchkeyMetrics } from './registry.ts';
+import { Registry } from 'prom-client';
 
-export function createMetricsServer(metrics: LatchkeyMetrics, onError: (error: unknown) => void): Server {
+/** What the listener serves: one process's registry (LatchkeyMetrics), or the workers' sum (server/cluster/primary.ts). */
+export interface MetricsSource {
+  exposition(): Promise<string>;
+}
+
+export function createMetricsServer(metrics: MetricsSource, onError: (error: unknown) => void): Server {
   return createServer((req, res) => {
     const path = req.url?.split('?')[0];
     if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
@@ -15,7 +20,7 @@ export function createMetricsServer(metrics: LatchkeyMetrics, onError: (error: u
     }
     metrics.exposition().then(
       (text) => {
-        res.writeHead(200, { 'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store' });
+        res.writeHead(200, { 'Content-Type': Registry.PROMETHEUS_CONTENT_TYPE, 'Cache-Control': 'no-store' });
         res.end(req.method === 'HEAD' ? undefined : text);
       },
       (error: unknown) => {

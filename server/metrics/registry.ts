@@ -132,6 +132,7 @@ export class LatchkeyMetrics {
     name: 'latchkey_admin_cache_generation',
     help: 'The admin change counter (cache_generation) this server last read; every server of a deployment should show the same',
     registers: [this.registry],
+    aggregator: 'min', // WORKERS: the stalest worker's
     collect: () => {
       const state = this.sources.adminCache?.();
       if (state) this.adminCacheGeneration.set(state.generation);
@@ -142,6 +143,7 @@ export class LatchkeyMetrics {
     name: 'latchkey_admin_cache_age_seconds',
     help: 'Seconds since this server last read the admin change counter: how stale its clients, APIs and keys may be (normally below CACHE_REFRESH_INTERVAL)',
     registers: [this.registry],
+    aggregator: 'max',
     collect: () => {
       const state = this.sources.adminCache?.();
       if (state) this.adminCacheAge.set((Date.now() - state.checkedAt) / 1000);
@@ -152,6 +154,7 @@ export class LatchkeyMetrics {
     name: 'latchkey_signing_key_rotation_due_seconds',
     help: 'Seconds until the active signing key is due for rotation (SIGNING_KEY_ROTATION_INTERVAL after it started signing); negative when overdue',
     registers: [this.registry],
+    aggregator: 'min',
     collect: () => {
       const due = this.sources.keyRotationDue?.();
       if (due !== undefined) this.keyRotationDue.set((due - Date.now()) / 1000);
@@ -160,12 +163,21 @@ export class LatchkeyMetrics {
 
   readonly ready = new Gauge({
     name: 'latchkey_ready',
-    help: '1 when the readiness check (/healthz/ready: stores answer, keys loaded, migrations applied, not shutting down) passes at scrape time, else 0',
+    help: '1 when the readiness check (/healthz/ready: stores answer, keys loaded, migrations applied, not shutting down) passes at scrape time, else 0 (with WORKERS: 1 only when every worker passes)',
     registers: [this.registry],
+    aggregator: 'min',
     collect: async () => {
       const ready = this.sources.ready;
       if (ready) this.ready.set((await ready()) ? 1 : 0);
     },
+  });
+
+  // Each process counts itself: the primary's sum (WORKERS) is the number of workers that answered the scrape.
+  readonly workers = new Gauge({
+    name: 'latchkey_workers',
+    help: 'Processes serving requests: 1, or with WORKERS the workers that answered this scrape (the primary sums them)',
+    registers: [this.registry],
+    aggregator: 'sum',
   });
 
   constructor(options: { defaults?: boolean } = {}) {
@@ -176,6 +188,7 @@ export class LatchkeyMetrics {
     // event, or the first burst has no baseline to be compared with.
     this.refreshTokenReuse.inc(0);
     this.ready.set(1);
+    this.workers.set(1);
   }
 
   /** The Prometheus text exposition of every metric. */

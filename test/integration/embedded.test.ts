@@ -1,10 +1,12 @@
-// Embedded mode (no services needed): one process per DATA_DIR, and the
-// server's and the CLI's connections share PGlite's single session safely.
+// Embedded mode (no services needed): one process per DATA_DIR, held by a
+// lock the kernel releases when its holder dies, and the server's and the
+// CLI's connections share PGlite's single session safely.
 import test from 'ava';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectEmbeddedSocket, embeddedServerRunning, openEmbedded } from '../../server/db/embedded.ts';
+import { runFailingStart, startServer } from '../helpers/server-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-embedded-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,6 +20,30 @@ test.serial('a DATA_DIR is opened by one process at a time', async (t) => {
   t.false(await embeddedServerRunning(dir));
   const again = await openEmbedded(dir);
   await again.close();
+});
+
+test.serial('a lock file naming a live unrelated process (an old pid file, a reused pid) does not block the start', async (t) => {
+  for (const pid of [process.pid, 1]) {
+    writeFileSync(join(dir, 'latchkey.lock'), String(pid));
+    const db = await openEmbedded(dir);
+    await db.close();
+  }
+  t.pass();
+});
+
+test.serial('a SIGKILLed server\'s DATA_DIR starts again at once; a second server on it is refused with a clear message', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-embedded-kill-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const first = await startServer({ mode: 'embedded', env: { DATA_DIR: dataDir } });
+  const second = await runFailingStart({ NODE_ENV: 'development', DATA_DIR: dataDir });
+  t.is(second.code, 1);
+  t.is(second.output.trim(), `Latchkey could not start: another Latchkey process is using ${dataDir} (stop it, or set DATA_DIR)`);
+  process.kill(first.pid, 'SIGKILL');
+  await first.exited;
+  const again = await startServer({ mode: 'embedded', env: { DATA_DIR: dataDir } });
+  t.is((await fetch(`${again.origin}/healthz`)).status, 200);
+  await again.stop();
+  await first.stop();
 });
 
 test.serial('concurrent parameterised statements from the server and CLI connections each get their own answer', async (t) => {

@@ -128,3 +128,16 @@ test('HOST: development binds loopback only, production every interface; HOST sa
   t.is(loadConfig({ HOST: '0.0.0.0' }).host, '0.0.0.0');
   t.is(loadConfig({ ...production, HOST: '10.0.0.7' }).host, '10.0.0.7');
 });
+
+test('WORKERS: 1 by default, a number, or auto for one per core; above 1 only with Postgres and Redis', async (t) => {
+  const { availableParallelism } = await import('node:os');
+  t.is(loadConfig({}).workers, 1);
+  t.is(loadConfig({ ...production, WORKERS: '3' }).workers, 3);
+  t.is(loadConfig({ ...production, WORKERS: 'auto' }).workers, availableParallelism());
+  t.throws(() => loadConfig({ ...production, WORKERS: '0' }), { message: /WORKERS must be at least 1/ });
+  for (const env of [{ WORKERS: '2' }, { WORKERS: 'auto' }, { WORKERS: '2', DATABASE_URL: 'postgres://db/latchkey' }]) {
+    const error = t.throws(() => loadConfig(env), { instanceOf: ConfigError });
+    t.regex(error.message, /^Invalid configuration: WORKERS=(2|auto) needs DATABASE_URL and REDIS_URL/);
+    t.false(error.message.includes('\n'));
+  }
+});
