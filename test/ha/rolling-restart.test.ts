@@ -5,7 +5,7 @@
 // until haproxy has it UP again) and not one request may fail. In the middle
 // of the roll, `keys rotate --activate-in` publishes new keys: every node
 // must publish them before any node signs with them.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import test from 'ava';
 import * as jose from 'jose';
@@ -88,7 +88,7 @@ test('rolling restart under client_credentials and refresh load: no request fail
     }
   };
   const record = (kind: string, answer: Answer | Error) => {
-    if (answer instanceof Error) failures.push(`${kind}: ${(answer as NodeJS.ErrnoException).code ?? answer.message} (${answer.message}) at ${Math.round(performance.now() - loadStarted)} ms`);
+    if (answer instanceof Error) failures.push(`${kind}: ${(answer as NodeJS.ErrnoException).code ?? answer.message} (${answer.message}) at ${Math.round(performance.now() - loadStarted)} ms (${new Date().toISOString()})`);
     else if (answer.status !== 200) failures.push(`${kind}: ${answer.status} ${JSON.stringify(answer.body)}`);
     else return answer;
     return undefined;
@@ -159,6 +159,11 @@ test('rolling restart under client_credentials and refresh load: no request fail
   // haproxy's lines of requests that did not end normally (termination state other than "--").
   const abnormal = nodes.lb.output().split('\n').filter((line) => line.includes(' latchkey_nodes/') && / [A-Za-z-]{4} \d+\/\d+/.test(line) && !/ --[A-Za-z-]{2} \d+\//.test(line));
   if (abnormal.length) t.log(abnormal.join('\n'));
+  if (failures.length) {
+    mkdirSync(new URL('../artifacts/', import.meta.url), { recursive: true });
+    writeFileSync(new URL('../artifacts/ha-rolling-restart-haproxy.log', import.meta.url), nodes.lb.output());
+    writeFileSync(new URL('../artifacts/ha-rolling-restart-nodes.log', import.meta.url), nodes.nodes.map((node, i) => `---- node${i + 1}\n${node.output()}`).join('\n'));
+  }
   t.deepEqual(failures, [], 'no request failed during the rolling restart');
   t.true(counts.clientCredentials > 100 && counts.refresh > 30, 'the load ran all along');
 
