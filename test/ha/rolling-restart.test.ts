@@ -62,6 +62,7 @@ function peakRssMiB(pid: number): number {
 }
 
 test('rolling restart under client_credentials and refresh load: no request fails; new keys are published everywhere before they sign', async (t) => {
+  t.timeout(180_000);
   const server = { issuer: nodes.issuer, admin: nodes.admin } as unknown as RunningServer;
   await createApi(nodes);
   const machine = await machineClient(nodes, 'Rolling machine');
@@ -129,6 +130,7 @@ test('rolling restart under client_credentials and refresh load: no request fail
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const rss: number[] = [];
   const roll: string[] = [];
+  let rotation: Promise<void> | undefined;
   const rollStarted = performance.now();
   for (let i = 0; i < 3; i++) {
     rss.push(peakRssMiB(nodes.nodes[i].pid));
@@ -139,11 +141,14 @@ test('rolling restart under client_credentials and refresh load: no request fail
     await nodes.lb.waitFor([`node${i + 1}`], 'UP');
     roll.push(`at ${Math.round(stopping - loadStarted)} ms node${i + 1}: exit ${Math.round(stopped - stopping)} ms, back UP in haproxy ${Math.round(performance.now() - stopped)} ms`);
     if (i === 0) {
-      // After the first node is back: the other two are still the old processes, one of them about to restart.
-      const rotated = await nodes.admin<{ keys: { kid: string; alg: string }[] }>(['keys', 'rotate', '--activate-in', '5s']);
-      newKids = rotated.keys.map((key) => key.kid);
+      // After the first node is back, while the second restarts: the new keys
+      // reach an old process, a stopping one and a starting one.
+      rotation = nodes.admin<{ keys: { kid: string; alg: string }[] }>(['keys', 'rotate', '--activate-in', '5s']).then((rotated) => {
+        newKids = rotated.keys.map((key) => key.kid);
+      });
     }
   }
+  await rotation;
   // Until the new keys sign, and a little longer.
   const es256 = () => signed.some((s) => newKids.includes(s.kid));
   const waitUntil = performance.now() + 10_000;
