@@ -1,4 +1,4 @@
-// needs: postgres redis
+// needs: postgres redis haproxy
 // Three Latchkey nodes behind haproxy (docs/deploy/haproxy.cfg, round robin),
 // sharing one Postgres database, one Redis prefix and one LATCHKEY_SECRET:
 // whatever node a request lands on, the state of the others is there. Which

@@ -1,4 +1,4 @@
-// needs: postgres redis
+// needs: postgres redis haproxy
 // Zero-downtime rolling restart behind haproxy (docs/deploy/haproxy.cfg):
 // under client_credentials and refresh load, the three nodes are restarted
 // one by one (SIGTERM, wait for the exit, start again on the same port, wait
