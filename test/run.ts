@@ -12,6 +12,7 @@ import { ensureTemplate, TEST_DATABASE_URL, TEST_REDIS_URL } from './helpers/ser
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PROMTOOL = '/usr/bin/promtool';
+const HAPROXY = '/usr/sbin/haproxy';
 
 function reachable(url: string, defaultPort: number): Promise<string | undefined> {
   const { hostname, port } = new URL(url);
@@ -28,6 +29,7 @@ const missing: Record<string, string | undefined> = {
   redis: await reachable(TEST_REDIS_URL, 6379),
   chromium: existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (apt-get install -y chromium)`,
   promtool: existsSync(PROMTOOL) ? undefined : `${PROMTOOL} not found (apt-get install -y prometheus)`,
+  haproxy: existsSync(HAPROXY) ? undefined : `${HAPROXY} not found (apt-get install -y haproxy)`,
 };
 
 function walk(dir: string): string[] {

@@ -151,7 +151,8 @@ export interface StartOptions {
 }
 
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
-  const port = await freePort();
+  // A restart on the port of a stopped node (a rolling restart) passes env.PORT.
+  const port = options.env?.PORT ? Number(options.env.PORT) : await freePort();
   // Servers run side by side: each gets its own metrics port, never the shared default.
   const metricsPort = await freePort();
   const origin = `http://localhost:${port}`;
