@@ -5,17 +5,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { createAccountCache, redisAccountVersions } from './accounts/account-cache.ts';
 import { createAccountService, type AccountService } from './accounts/account-service.ts';
 import { createAdapterFactory } from './adapters/index.ts';
 import { connectRedis, pingRedis, reportRedisOutage } from './adapters/redis-connection.ts';
 import { createApiCache } from './apis/api-cache.ts';
+import { listApis } from './apis/api-queries.ts';
 import { createRequestListener } from './app.ts';
 import { GenerationWatcher } from './cache/generation-watcher.ts';
 import { createClientCache } from './clients/client-cache.ts';
 import { listClients } from './clients/client-queries.ts';
 import type { Config } from './config/index.ts';
 import { buildKeyring, loadMasterKey } from './crypto/master-key.ts';
-import { openServerDatabase } from './db/connect.ts';
+import { openMigrationDatabase, openServerDatabase } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { migrate, readMigrations } from './db/migrate.ts';
 import { oneLine } from './errors.ts';
@@ -91,7 +93,13 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
   if (redis && metrics) instrumentRedis(redis, metrics);
   await checkStores(config, db, redis, () => redisError);
   checked = true;
-  await migrate(db);
+  // A long migration must not hit the request path's statement timeout.
+  const migrationDb = openMigrationDatabase(config);
+  try {
+    await migrate(migrationDb ?? db);
+  } finally {
+    await migrationDb?.close();
+  }
   await ensureSigningKeys(db, keyring.encryption);
   const adapterFactory = createAdapterFactory({ redis, keyPrefix: config.redisKeyPrefix });
 
@@ -104,7 +112,12 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
   if (metrics) events.addSink(new SecurityEventMetrics(metrics));
   const stopRetention = startAuditRetention(db, config.audit.retention, logger);
 
-  const accounts = createAccountService(db, config, logger);
+  // With Redis, the token path's account reads are cached, kept coherent by a version per account.
+  const accountVersions = redis ? redisAccountVersions(redis, config.redisKeyPrefix) : undefined;
+  const accounts = createAccountService(db, config, logger, accountVersions?.bump);
+  const tokenPathAccounts = accountVersions && config.accountCacheTtlMs > 0
+    ? createAccountCache(accounts, accountVersions, { ttlMs: config.accountCacheTtlMs })
+    : accounts;
   await accounts.warmUp();
   const mfa = createMfaServices({ db, keyring, config, adapterFactory });
   const throttle = createSignInThrottle({ redis, keyPrefix: config.redisKeyPrefix, emailHashKey: keyring.throttle, logger, events });
@@ -115,7 +128,7 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
     cookieKeys: keyring.cookies,
     clients,
     apis,
-    accounts,
+    accounts: tokenPathAccounts,
     adapterFactory,
     hasFactors: (accountId) => mfa.factors.hasFactors(accountId),
     secretHashKey: keyring.secretHash,
@@ -123,6 +136,7 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
     metrics,
     events,
     loadClients: () => listClients(db),
+    loadApis: () => listApis(db),
     async loadJwks() {
       // Retired keys stay published until every token they signed has expired,
       // and no longer: after a leak, rotating must end the old key's trust.
@@ -154,22 +168,20 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
   }
 
   const watcher = new GenerationWatcher(db, config.cacheRefreshMs);
-  const clearCaches = () => {
-    clients.clear();
-    apis.clear();
-  };
   watcher.on('change', () => {
-    // A registered client's secrets, grants and settings are in its
-    // metadata in the Provider: the rebuild applies a change to them. The
-    // caches (APIs, and clients created since the Provider was built) are
-    // dropped first, so a change to them applies at once, and again after the
-    // rebuild, so nothing read in between outlives it.
-    clearCaches();
+    // Clients, APIs and keys are loaded whole, in the background, while the
+    // previous snapshot keeps serving; only a complete load is swapped in. A
+    // failed one keeps the old snapshot and is retried at the next check.
+    // The lookups of clients created since the last build are dropped only
+    // after it (the new Provider knows them), so none outlives it.
     host.refresh()
+      .then(() => clients.clear())
       .then(scheduleKeyActivation)
       .then(readKeyAge)
-      .catch((error) => logger.error({ err: error }, 'reloading clients and signing keys failed'))
-      .finally(clearCaches);
+      .catch((error) => {
+        watcher.retry();
+        logger.error({ err: error }, 'reloading clients, APIs and signing keys failed; the previous ones stay in use, retrying');
+      });
   });
   watcher.on('error', (error) => logger.warn({ err: error }, 'checking for admin changes failed'));
   await watcher.start();

@@ -184,6 +184,8 @@ export const strings = {
     'error.title.403': 'Request refused',
     'error.title.404': 'Page not found',
     'error.title.429': 'Too many attempts',
+    'error.title.503': 'Temporarily unavailable',
+    'error.unavailable': 'The service is temporarily unavailable. Please try again in a moment.',
     'error.interaction_expired': 'This sign-in page has expired. Go back to the app and start again.',
     'error.step_not_allowed': 'This step of the sign-in is not available now. Go back to the app and start again.',
     'error.csrf': 'The form has expired or was not sent by this site. Go back, reload the page, and try again.',

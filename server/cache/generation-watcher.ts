@@ -10,6 +10,7 @@ export class GenerationWatcher extends EventEmitter<{ change: [generation: strin
   #timer: NodeJS.Timeout | undefined;
   #generation: string | undefined;
   #checkedAt = 0;
+  #retry = false;
 
   constructor(db: Queryable, intervalMs: number) {
     super();
@@ -23,22 +24,37 @@ export class GenerationWatcher extends EventEmitter<{ change: [generation: strin
     this.#timer.unref();
   }
 
-  /** Reads the counter now and emits `change` if it moved. */
+  #checking = false;
+
+  /** Reads the counter now and emits `change` if it moved (a hung database never piles up checks). */
   async check(): Promise<void> {
+    if (this.#checking) return;
+    this.#checking = true;
     try {
       const generation = await this.#read();
-      if (generation !== this.#generation) {
+      if (generation !== this.#generation || this.#retry) {
         this.#generation = generation;
+        this.#retry = false;
         this.emit('change', generation);
       }
     } catch (error) {
       this.emit('error', error as Error);
+    } finally {
+      this.#checking = false;
     }
   }
 
   /** The generation last read, and when (ms since epoch): the admin cache metrics. */
   get state(): { generation: number; checkedAt: number } | undefined {
     return this.#generation === undefined ? undefined : { generation: Number(this.#generation), checkedAt: this.#checkedAt };
+  }
+
+  /**
+   * The reload after the last change failed: the next check reports a change
+   * again, so the reload is retried until it succeeds.
+   */
+  retry(): void {
+    this.#retry = true;
   }
 
   stop(): void {

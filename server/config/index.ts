@@ -17,6 +17,10 @@ export interface Config {
   /** The issuer is https (Latchkey then sits behind a TLS-terminating proxy). */
   https: boolean;
   databaseUrl?: string;
+  /** Postgres statement and connect timeouts, ms. */
+  databaseTimeouts: { statementMs: number; connectMs: number };
+  /** How long an account read from Postgres serves the token path (0: not cached), ms. */
+  accountCacheTtlMs: number;
   redisUrl?: string;
   redisKeyPrefix: string;
   dataDir: string;
@@ -99,6 +103,8 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
     issuer: r.ISSUER ?? `http://localhost:${r.PORT}`,
     https: r.ISSUER !== undefined && new URL(r.ISSUER).protocol === 'https:',
     databaseUrl: r.DATABASE_URL,
+    databaseTimeouts: { statementMs: r.DATABASE_STATEMENT_TIMEOUT * 1000, connectMs: r.DATABASE_CONNECT_TIMEOUT * 1000 },
+    accountCacheTtlMs: r.ACCOUNT_CACHE_TTL * 1000,
     redisUrl: r.REDIS_URL,
     redisKeyPrefix: r.REDIS_KEY_PREFIX,
     dataDir: resolve(r.DATA_DIR),
