@@ -167,23 +167,25 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
     metrics.sources.keyRotationDue = () => keysSignSince && keysSignSince.getTime() + config.signingKeyRotationInterval * 1000;
   }
 
-  const watcher = new GenerationWatcher(db, config.cacheRefreshMs);
-  watcher.on('change', () => {
-    // Clients, APIs and keys are loaded whole, in the background, while the
-    // previous snapshot keeps serving; only a complete load is swapped in. A
-    // failed one keeps the old snapshot and is retried at the next check.
-    // The lookups of clients created since the last build are dropped only
-    // after it (the new Provider knows them), so none outlives it.
-    host.refresh()
-      .then(() => clients.clear())
-      .then(scheduleKeyActivation)
-      .then(readKeyAge)
-      .catch((error) => {
-        watcher.retry();
-        logger.error({ err: error }, 'reloading clients, APIs and signing keys failed; the previous ones stay in use, retrying');
-      });
+  // Clients, APIs and keys are loaded whole, in the background, while the
+  // previous snapshot keeps serving; only a complete load is swapped in. A
+  // failed one keeps the old snapshot and is retried at the next check. The
+  // lookups of clients created since the last build are dropped only after
+  // it (the new Provider knows them), so none outlives it.
+  const watcher = new GenerationWatcher(db, config.cacheRefreshMs, () => host.refresh()
+    .then(() => clients.clear())
+    .then(scheduleKeyActivation)
+    .then(readKeyAge));
+  // An outage fails a check a second: log when it starts and when it ends, not each one.
+  let watcherFailing = false;
+  watcher.on('error', (error) => {
+    if (!watcherFailing) logger.warn({ err: error }, 'checking for or applying admin changes failed; the clients, APIs and keys loaded before stay in use, retrying');
+    watcherFailing = true;
   });
-  watcher.on('error', (error) => logger.warn({ err: error }, 'checking for admin changes failed'));
+  watcher.on('checked', () => {
+    if (watcherFailing) logger.info('admin changes are checked and applied again');
+    watcherFailing = false;
+  });
   await watcher.start();
   if (metrics) metrics.sources.adminCache = () => watcher.state;
   const keyTimer = setInterval(() => void host.refresh().then(readKeyAge).catch((error) => logger.error({ err: error }, 'key refresh failed')), KEY_RECHECK_MS);

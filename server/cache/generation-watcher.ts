@@ -1,42 +1,48 @@
 // Servers cache clients, APIs and signing keys so the token path never waits
 // on Postgres. Every admin change bumps cache_generation (a trigger, see
-// migrations/0001_init.sql); this polls that one row and tells listeners.
+// migrations/0001_init.sql); this polls that one row and, when it moved,
+// runs the reload and tells listeners. A failed reload leaves the generation
+// unapplied, so the next check runs it again until it succeeds.
 import { EventEmitter } from 'node:events';
 import type { Queryable } from '../db/database.ts';
 
-export class GenerationWatcher extends EventEmitter<{ change: [generation: string]; error: [Error] }> {
+export class GenerationWatcher extends EventEmitter<{ change: [generation: string]; checked: []; error: [Error] }> {
   #db: Queryable;
   #intervalMs: number;
+  #reload: () => Promise<unknown>;
   #timer: NodeJS.Timeout | undefined;
   #generation: string | undefined;
   #checkedAt = 0;
-  #retry = false;
+  #checking = false;
 
-  constructor(db: Queryable, intervalMs: number) {
+  /** `reload` applies a change (loads everything anew); it runs before `change` is emitted. */
+  constructor(db: Queryable, intervalMs: number, reload: () => Promise<unknown> = async () => {}) {
     super();
     this.#db = db;
     this.#intervalMs = intervalMs;
+    this.#reload = reload;
   }
 
   async start(): Promise<void> {
     this.#generation = await this.#read();
+    this.#checkedAt = Date.now();
     this.#timer = setInterval(() => void this.check(), this.#intervalMs);
     this.#timer.unref();
   }
 
-  #checking = false;
-
-  /** Reads the counter now and emits `change` if it moved (a hung database never piles up checks). */
+  /** Reads the counter now and, if it moved, reloads and emits `change` (a hung database never piles up checks). */
   async check(): Promise<void> {
     if (this.#checking) return;
     this.#checking = true;
     try {
       const generation = await this.#read();
-      if (generation !== this.#generation || this.#retry) {
+      if (generation !== this.#generation) {
+        await this.#reload();
         this.#generation = generation;
-        this.#retry = false;
         this.emit('change', generation);
       }
+      this.#checkedAt = Date.now();
+      this.emit('checked');
     } catch (error) {
       this.emit('error', error as Error);
     } finally {
@@ -44,17 +50,12 @@ export class GenerationWatcher extends EventEmitter<{ change: [generation: strin
     }
   }
 
-  /** The generation last read, and when (ms since epoch): the admin cache metrics. */
+  /**
+   * The generation whose clients, APIs and keys this server serves, and when
+   * it last confirmed that is the newest (ms since epoch): the admin cache metrics.
+   */
   get state(): { generation: number; checkedAt: number } | undefined {
     return this.#generation === undefined ? undefined : { generation: Number(this.#generation), checkedAt: this.#checkedAt };
-  }
-
-  /**
-   * The reload after the last change failed: the next check reports a change
-   * again, so the reload is retried until it succeeds.
-   */
-  retry(): void {
-    this.#retry = true;
   }
 
   stop(): void {
@@ -63,7 +64,6 @@ export class GenerationWatcher extends EventEmitter<{ change: [generation: strin
 
   async #read(): Promise<string> {
     const { rows } = await this.#db.query<{ generation: string }>('SELECT generation FROM cache_generation WHERE id = 1');
-    this.#checkedAt = Date.now();
     return String(rows[0]?.generation ?? '0');
   }
 }
