@@ -2,6 +2,8 @@
 // at a real Postgres (DATABASE_URL) or at embedded PGlite over a unix socket.
 import pg from 'pg';
 import { StoreUnavailableError } from '../errors.ts';
+import { multiHostClient } from './multi-host.ts';
+import { parsePostgresUrl } from './postgres-url.ts';
 
 export interface Queryable {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg's own default row type
@@ -93,14 +95,19 @@ export interface PostgresTimeouts {
 export const DEFAULT_TIMEOUTS: PostgresTimeouts = { statementMs: 5_000, connectMs: 3_000 };
 
 export function connectPostgres(url: string, max = 10, onIdleError?: (error: Error) => void, timeouts: PostgresTimeouts = DEFAULT_TIMEOUTS): Database {
+  const target = parsePostgresUrl(url);
+  // A host list, or a read-write requirement: each new connection picks its host (multi-host.ts).
+  const choosing = target.hosts.length > 1 || target.readWrite;
   return createDatabase(new pg.Pool({
-    connectionString: url,
+    connectionString: target.singleHostUrl,
+    ...(choosing && { Client: multiHostClient(target, timeouts.connectMs) }),
     max,
     // Postgres cancels a slow statement itself; a connection that stopped
     // answering (hung server, half-open socket) is given up on by the client
     // a second later, so no request waits on the database for long.
     ...(timeouts.statementMs > 0 && { statement_timeout: timeouts.statementMs, query_timeout: timeouts.statementMs + 1_000 }),
-    connectionTimeoutMillis: timeouts.connectMs,
+    // Each host gets connectMs (plus the connection itself once one was chosen).
+    connectionTimeoutMillis: timeouts.connectMs * (choosing ? target.hosts.length + 1 : 1),
     keepAlive: true,
   }), { onIdleError });
 }
