@@ -16,7 +16,7 @@ import { startServer, type RunningServer } from '../helpers/server-process.ts';
 import { startBlackholeProxy, type BlackholeProxy } from '../helpers/tcp-blackhole-proxy.ts';
 import { t as text } from '../../views/strings.ts';
 import { authorizationRequest, codeFlow, createCodeClient, createUser, discover, eventually, type TestUser } from '../e2e/support.ts';
-import { appliedGeneration, attemptSignIn, databaseGeneration, readiness, timed } from './support.ts';
+import { adminCacheAge, appliedGeneration, attemptSignIn, databaseGeneration, readiness, timed } from './support.ts';
 
 let database: TestDatabase;
 let proxy: BlackholeProxy;
@@ -113,6 +113,10 @@ test.serial('Postgres stopped: the token path serves from its caches, readiness 
   const ready = await readinessReportsDatabase(3_000);
   t.true(ready.probes.every((ms) => ms < 1_000), `every readiness probe answered within 1 s: ${ready.probes.join(', ')} ms`);
   t.truthy(ready.probe.body.failed?.postgres);
+
+  // Several admin-change checks have failed by now (the age grows past
+  // CACHE_REFRESH_INTERVAL): the snapshot loaded before is still the one served.
+  await eventually('the admin checks failing', async () => (((await adminCacheAge(server)) ?? 0) > 2.5 ? true : undefined), 10_000);
 
   const tokenLatencies: number[] = [];
   for (const m of [machine, late, machine, late]) {

@@ -26,6 +26,13 @@ export async function appliedGeneration(server: RunningServer): Promise<number |
   return match ? Number(match[1]) : undefined;
 }
 
+/** Seconds since the server last confirmed its clients, APIs and keys are the newest (its metric). */
+export async function adminCacheAge(server: RunningServer): Promise<number | undefined> {
+  const text = await (await fetch(`${server.metricsOrigin}/metrics`)).text();
+  const match = /^latchkey_admin_cache_age_seconds ([\d.e+-]+)/m.exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
 /** The newest admin generation in the database (read directly, not through the server). */
 export async function databaseGeneration(url: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
