@@ -4,19 +4,21 @@
 // (test/helpers/in-process-app.ts) too.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { createAccountCache, redisAccountVersions } from './accounts/account-cache.ts';
 import { createAccountService, type AccountService } from './accounts/account-service.ts';
 import { createAdapterFactory } from './adapters/index.ts';
 import { isCommandTimeout } from './adapters/errors.ts';
 import { connectRedis, pingRedis, reportRedisOutage } from './adapters/redis-connection.ts';
 import { describeRedis, type RedisClient } from './adapters/redis-topology.ts';
 import { createApiCache } from './apis/api-cache.ts';
+import { listApis } from './apis/api-queries.ts';
 import { createRequestListener } from './app.ts';
 import { GenerationWatcher } from './cache/generation-watcher.ts';
 import { createClientCache } from './clients/client-cache.ts';
 import { listClients } from './clients/client-queries.ts';
 import type { Config } from './config/index.ts';
 import { buildKeyring, loadMasterKey } from './crypto/master-key.ts';
-import { openServerDatabase } from './db/connect.ts';
+import { openMigrationDatabase, openServerDatabase } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { migrate, readMigrations } from './db/migrate.ts';
 import { oneLine } from './errors.ts';
@@ -92,7 +94,13 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
   if (redis && metrics) instrumentRedis(redis, metrics);
   await checkStores(config, db, redis, () => redisError);
   checked = true;
-  await migrate(db);
+  // A long migration must not hit the request path's statement timeout.
+  const migrationDb = openMigrationDatabase(config);
+  try {
+    await migrate(migrationDb ?? db);
+  } finally {
+    await migrationDb?.close();
+  }
   await ensureSigningKeys(db, keyring.encryption);
   const adapterFactory = createAdapterFactory({ redis, keyPrefix: config.redisKeyPrefix });
 
@@ -105,7 +113,12 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
   if (metrics) events.addSink(new SecurityEventMetrics(metrics));
   const stopRetention = startAuditRetention(db, config.audit.retention, logger);
 
-  const accounts = createAccountService(db, config, logger);
+  // With Redis, the token path's account reads are cached, kept coherent by a version per account.
+  const accountVersions = redis ? redisAccountVersions(redis, config.redisKeyPrefix) : undefined;
+  const accounts = createAccountService(db, config, logger, accountVersions?.bump);
+  const tokenPathAccounts = accountVersions && config.accountCacheTtlMs > 0
+    ? createAccountCache(accounts, accountVersions, { ttlMs: config.accountCacheTtlMs })
+    : accounts;
   await accounts.warmUp();
   const mfa = createMfaServices({ db, keyring, config, adapterFactory });
   const throttle = createSignInThrottle({ redis, keyPrefix: config.redisKeyPrefix, emailHashKey: keyring.throttle, logger, events });
@@ -116,7 +129,7 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
     cookieKeys: keyring.cookies,
     clients,
     apis,
-    accounts,
+    accounts: tokenPathAccounts,
     adapterFactory,
     hasFactors: (accountId) => mfa.factors.hasFactors(accountId),
     secretHashKey: keyring.secretHash,
@@ -124,6 +137,7 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
     metrics,
     events,
     loadClients: () => listClients(db),
+    loadApis: () => listApis(db),
     async loadJwks() {
       // Retired keys stay published until every token they signed has expired,
       // and no longer: after a leak, rotating must end the old key's trust.
@@ -154,25 +168,25 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
     metrics.sources.keyRotationDue = () => keysSignSince && keysSignSince.getTime() + config.signingKeyRotationInterval * 1000;
   }
 
-  const watcher = new GenerationWatcher(db, config.cacheRefreshMs);
-  const clearCaches = () => {
-    clients.clear();
-    apis.clear();
-  };
-  watcher.on('change', () => {
-    // A registered client's secrets, grants and settings are in its
-    // metadata in the Provider: the rebuild applies a change to them. The
-    // caches (APIs, and clients created since the Provider was built) are
-    // dropped first, so a change to them applies at once, and again after the
-    // rebuild, so nothing read in between outlives it.
-    clearCaches();
-    host.refresh()
-      .then(scheduleKeyActivation)
-      .then(readKeyAge)
-      .catch((error) => logger.error({ err: error }, 'reloading clients and signing keys failed'))
-      .finally(clearCaches);
+  // Clients, APIs and keys are loaded whole, in the background, while the
+  // previous snapshot keeps serving; only a complete load is swapped in. A
+  // failed one keeps the old snapshot and is retried at the next check. The
+  // lookups of clients created since the last build are dropped only after
+  // it (the new Provider knows them), so none outlives it.
+  const watcher = new GenerationWatcher(db, config.cacheRefreshMs, () => host.refresh()
+    .then(() => clients.clear())
+    .then(scheduleKeyActivation)
+    .then(readKeyAge));
+  // An outage fails a check a second: log when it starts and when it ends, not each one.
+  let watcherFailing = false;
+  watcher.on('error', (error) => {
+    if (!watcherFailing) logger.warn({ err: error }, 'checking for or applying admin changes failed; the clients, APIs and keys loaded before stay in use, retrying');
+    watcherFailing = true;
   });
-  watcher.on('error', (error) => logger.warn({ err: error }, 'checking for admin changes failed'));
+  watcher.on('checked', () => {
+    if (watcherFailing) logger.info('admin changes are checked and applied again');
+    watcherFailing = false;
+  });
   await watcher.start();
   if (metrics) metrics.sources.adminCache = () => watcher.state;
   const keyTimer = setInterval(() => void host.refresh().then(readKeyAge).catch((error) => logger.error({ err: error }, 'key refresh failed')), KEY_RECHECK_MS);

@@ -73,6 +73,24 @@ export class InteractionExpiredError extends LatchkeyError {
   }
 }
 
+/**
+ * A store (Postgres, Redis) is down, hung or failing over: a 503 the caller
+ * may retry, never a 500. `statusCode` is what oidc-provider's own error
+ * handler reads, so its endpoints answer 503 too.
+ */
+export class StoreUnavailableError extends LatchkeyError {
+  override name = 'StoreUnavailableError';
+  readonly store: string;
+  constructor(store: string, cause: unknown) {
+    super('error.503', `${store} unavailable: ${oneLine(cause)}`, { status: 503, cause, headers: { 'Retry-After': '5' } });
+    this.store = store;
+  }
+
+  get statusCode(): number {
+    return this.status;
+  }
+}
+
 /** One line for any error: pg's AggregateError (connection refused) has an empty message. */
 export function oneLine(error: unknown): string {
   const e = error as { message?: string; code?: string; errors?: { message?: string }[] };

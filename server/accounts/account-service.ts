@@ -61,7 +61,12 @@ export function validateEmail(email: string): string {
  * `logger` hears what must not stop a sign-in but must not vanish either (a
  * failed rehash); the CLI, which never signs anyone in, may leave it out.
  */
-export function createAccountService(db: Database, config: Config, logger: Pick<Logger, 'warn'> = pino()): AccountService {
+export function createAccountService(db: Database, config: Config, logger: Pick<Logger, 'warn'> = pino(), changed: (id: string) => Promise<void> = async () => {}): AccountService {
+  // After the commit: every node's account cache (account-cache.ts) rereads the account.
+  const announce = async <T>(id: string, result: T): Promise<T> => {
+    await changed(id);
+    return result;
+  };
   const hasher = createPasswordHasher(config.argon2);
 
   function assertPasswordAllowed(password: string, email: string): void {
@@ -141,24 +146,24 @@ export function createAccountService(db: Database, config: Config, logger: Pick<
       if (!record) throw new NotFoundError(`unknown account ${id}`);
       assertPasswordAllowed(password, record.email);
       const hash = await hasher.hashPassword(password);
-      return db.transaction(async (tx) => {
+      return announce(id, await db.transaction(async (tx) => {
         await setPasswordHash(tx, id, hash); // also ends every session and token
         return { trustedDevicesForgotten: await deleteTrustedDevices(tx, id) };
-      });
+      }));
     },
 
     async resetMfa(id) {
       if (!(await findAccountById(db, id))) throw new NotFoundError(`unknown account ${id}`);
-      return db.transaction(async (tx) => {
+      return announce(id, await db.transaction(async (tx) => {
         const removed = await createFactorDirectory(tx).reset(id);
         await revokeSessions(tx, id);
         return removed;
-      });
+      }));
     },
 
-    setDisabled: (id, disabled) => setDisabled(db, id, disabled),
-    setRequireMfa: (id, requireMfa) => setRequireMfa(db, id, requireMfa),
-    signOutEverywhere: (id) => revokeSessions(db, id),
-    delete: (id) => deleteAccount(db, id),
+    setDisabled: async (id, disabled) => announce(id, await setDisabled(db, id, disabled)),
+    setRequireMfa: async (id, requireMfa) => announce(id, await setRequireMfa(db, id, requireMfa)),
+    signOutEverywhere: async (id) => announce(id, await revokeSessions(db, id)),
+    delete: async (id) => announce(id, await deleteAccount(db, id)),
   };
 }

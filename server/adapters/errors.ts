@@ -1,4 +1,5 @@
 // Errors the stores raise; server/oidc/ maps them to protocol errors.
+import { StoreUnavailableError } from '../errors.ts';
 
 /** consume() found the record consumed already: a replayed code or refresh token. */
 export class AlreadyConsumedError extends Error {
@@ -24,6 +25,8 @@ const UNAVAILABLE_NAMES = new Set(['MaxRetriesPerRequestError', 'ClusterAllFaile
  */
 export function isStoreUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  // Postgres' errors of that kind arrive wrapped already (server/db/database.ts).
+  if (error instanceof StoreUnavailableError) return true;
   return UNAVAILABLE_NAMES.has(error.name) || UNAVAILABLE_MESSAGES.has(error.message);
 }
 

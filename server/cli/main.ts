@@ -12,6 +12,7 @@ import { migrate } from '../db/migrate.ts';
 import { oneLine } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { adminChangeEvent, commandPath, isChange, recordAdminChange } from './admin-change.ts';
+import { announceAccountChange } from './announce-account-change.ts';
 import { registerAuditList } from './commands/audit-list.ts';
 import { registerAuditTail } from './commands/audit-tail.ts';
 import { registerApisCreate } from './commands/apis-create.ts';
@@ -54,6 +55,7 @@ const run: Runner = (action, settings = {}) => async (...actionArgs) => {
     const path = commandPath(command);
     // After the answer (it may hold a secret shown once); a change missing from the audit trail still fails the command.
     if (isChange(path)) {
+      if (path.startsWith('users ')) await announceAccountChange(config, result.json);
       await recordAdminChange(db, adminChangeEvent(path, args, result.json)).catch((error) => {
         throw new Error(`the change was made, but recording it in the audit trail failed: ${oneLine(error)}`);
       });

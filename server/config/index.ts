@@ -19,6 +19,10 @@ export interface Config {
   /** The issuer is https (Latchkey then sits behind a TLS-terminating proxy). */
   https: boolean;
   databaseUrl?: string;
+  /** Postgres statement and connect timeouts, ms. */
+  databaseTimeouts: { statementMs: number; connectMs: number };
+  /** How long an account read from Postgres serves the token path (0: not cached), ms. */
+  accountCacheTtlMs: number;
   redisUrl?: string;
   /** One Redis, Sentinel or Cluster (./redis-topology.ts); undefined = the in-process store. */
   redis?: RedisTopology;
@@ -112,6 +116,8 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
     issuer: r.ISSUER ?? `http://localhost:${r.PORT}`,
     https: r.ISSUER !== undefined && new URL(r.ISSUER).protocol === 'https:',
     databaseUrl: r.DATABASE_URL,
+    databaseTimeouts: { statementMs: r.DATABASE_STATEMENT_TIMEOUT * 1000, connectMs: r.DATABASE_CONNECT_TIMEOUT * 1000 },
+    accountCacheTtlMs: r.ACCOUNT_CACHE_TTL * 1000,
     redisUrl: r.REDIS_URL,
     redis,
     redisKeyPrefix: r.REDIS_KEY_PREFIX,
@@ -156,8 +162,8 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config 
     throw new ConfigError('Invalid configuration: SESSION_IDLE_TTL must not exceed SESSION_ABSOLUTE_TTL');
   }
   // Workers share nothing in memory: PGlite (DATA_DIR) and the in-process store would each be one worker's own.
-  if (r.WORKERS !== 1 && (!config.databaseUrl || !config.redisUrl)) {
-    throw new ConfigError(`Invalid configuration: WORKERS=${r.WORKERS} needs DATABASE_URL and REDIS_URL (the embedded database and the in-process store live inside one process); unset WORKERS`);
+  if (r.WORKERS !== 1 && (!config.databaseUrl || !config.redis)) {
+    throw new ConfigError(`Invalid configuration: WORKERS=${r.WORKERS} needs DATABASE_URL and Redis (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES; the embedded database and the in-process store live inside one process); unset WORKERS`);
   }
   // Latchkey speaks plain http behind a TLS-terminating proxy, so an https
   // issuer means there is one; without trusting its X-Forwarded-Proto every

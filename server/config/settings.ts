@@ -2,6 +2,7 @@
 // meaning: the one documented list. `.env.example` and the README table are
 // checked against it by test/unit/config-docs.test.ts.
 import { z } from 'zod';
+import { parsePostgresUrl } from '../db/postgres-url.ts';
 import { parseDuration } from './duration.ts';
 
 const duration = z.string().transform((value, ctx) => {
@@ -31,6 +32,14 @@ const hostPorts = z.string().refine(
   'must be comma-separated host:port pairs (e.g. redis-a:26379,redis-b:26379)',
 );
 
+const postgresUrl = z.string().superRefine((value, ctx) => {
+  try {
+    parsePostgresUrl(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
+
 const boolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export interface Setting {
@@ -50,7 +59,10 @@ export const SETTINGS = [
   // A laptop's first `npm start` must not serve its whole network; a container or server in production listens on every interface.
   { name: 'HOST', default: '127.0.0.1', productionDefault: '0.0.0.0', description: 'Address to bind: loopback only in development, every interface in production', schema: z.string().min(1) },
   { name: 'ISSUER', description: 'Public issuer URL (default `http://localhost:$PORT`); https required in production unless localhost', schema: url(['http:', 'https:']).refine((v) => new URL(v).origin === v, 'must be an origin in lower case, without path, query or trailing / (e.g. https://id.example.com)') },
-  { name: 'DATABASE_URL', secret: true, description: 'Postgres URL for clients, APIs, accounts and keys; unset = embedded PGlite in `DATA_DIR`', schema: url(['postgres:', 'postgresql:']) },
+  { name: 'DATABASE_URL', secret: true, description: 'Postgres URL for clients, APIs, accounts and keys; unset = embedded PGlite in `DATA_DIR`. Several hosts as libpq writes them (`postgres://u@h1:5432,h2:5432/db?target_session_attrs=read-write`): each new connection takes the first that accepts (and, with `read-write`, is not read-only)', schema: postgresUrl },
+  // The request path must never wait on a hung Postgres for long: a page answers 503 instead.
+  { name: 'DATABASE_STATEMENT_TIMEOUT', default: '5s', description: 'Postgres cancels a server query running longer (`statement_timeout`), and the server gives up on a connection that has not answered a second later: the page or request answers 503 (migrations and the CLI are not limited)', schema: duration.pipe(z.number().max(300, 'must be at most 5m')) },
+  { name: 'DATABASE_CONNECT_TIMEOUT', default: '3s', description: 'A new Postgres connection must be open within this long, else the request answers 503 (each host of a multi-host `DATABASE_URL` gets this long)', schema: duration.pipe(z.number().max(60, 'must be at most 1m')) },
   { name: 'REDIS_URL', secret: true, description: 'Redis URL for sessions, interactions, grants and tokens; unset = in-process store', schema: url(['redis:', 'rediss:']) },
   { name: 'REDIS_SENTINELS', description: 'Redis Sentinel: comma-separated `host:port` of the sentinels, which name the current primary (ioredis follows a failover); needs `REDIS_SENTINEL_NAME`, not `REDIS_CLUSTER_NODES`', schema: hostPorts },
   { name: 'REDIS_SENTINEL_NAME', description: 'The primary\'s name in the sentinels\' configuration (`sentinel monitor <name> ...`)', schema: z.string().min(1).max(128) },
@@ -87,6 +99,7 @@ export const SETTINGS = [
   { name: 'ACCOUNT_REAUTH_WINDOW', default: '10m', description: 'How recent the last second factor (or password, without factors) must be to change factors or the password on `/account`', schema: duration },
   { name: 'INTERACTION_TTL', default: '15m', description: 'Time to finish a sign-in page flow', schema: duration },
   { name: 'ROTATED_SECRET_GRACE', default: '1h', description: 'Default grace period of `clients rotate-secret`', schema: duration },
+  { name: 'ACCOUNT_CACHE_TTL', default: '5m', description: 'With Redis: refresh, userinfo and introspection use an account read from Postgres within this long (checked against its version in Redis on every use, so a disable, delete or sign-out everywhere applies at once on every node); `off` reads Postgres every time', schema: z.literal('off').transform(() => 0).or(duration) },
   { name: 'CACHE_REFRESH_INTERVAL', default: '1s', description: 'How often the server checks for admin changes (clients, APIs, keys)', schema: duration },
   // Metrics are for the operator's Prometheus, never the public: their own listener, loopback unless told otherwise.
   { name: 'METRICS_PORT', default: '9464', description: 'Port of the Prometheus metrics listener (`GET /metrics`, nothing else); `off` disables it and all instrumentation, `0` picks a free port', schema: z.literal('off').transform(() => undefined).or(integer(0, 65535)) },

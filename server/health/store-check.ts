@@ -19,8 +19,11 @@ export interface CheckOutcome {
 
 /** A store error as the readiness body may show it: its code when it has a plain one. */
 function publicReason(error: unknown): string {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && /^[A-Z0-9_]{1,32}$/.test(code) ? `error ${code}` : 'error';
+  // A StoreUnavailableError carries the store's own error as its cause.
+  const e = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = e?.code ?? e?.cause?.code;
+  if (typeof code === 'string' && /^[A-Z0-9_]{1,32}$/.test(code)) return `error ${code}`;
+  return (error as { name?: unknown } | undefined)?.name === 'StoreUnavailableError' ? 'unavailable' : 'error';
 }
 
 export const STORE_DEADLINE_MS = 1_000;

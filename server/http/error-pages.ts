@@ -54,18 +54,20 @@ function statusOf(err: HttpLikeError): number {
 }
 
 function messageOf(err: HttpLikeError, status: number): string {
+  // A LatchkeyError's key was written for the user, whatever its status (a 503's "try again").
+  if (err instanceof LatchkeyError) return err.userMessage();
   if (status === 503) return t('error.503');
   if (status >= 500) return t('error.generic');
-  if (err instanceof LatchkeyError) return err.userMessage();
   if (err.expose === true && typeof err.message === 'string' && err.message) return err.message;
   const fallbackKey = `error.${status}`;
   return hasString(fallbackKey) ? t(fallbackKey) : t('error.400');
 }
 
 function headersOf(err: HttpLikeError, status: number): Record<string, string> {
-  // A server error's headers are internals too.
-  if (status >= 500 || !err.headers || typeof err.headers !== 'object') return {};
-  return Object.fromEntries(Object.entries(err.headers).map(([name, value]) => [name, String(value)]));
+  if (!err.headers || typeof err.headers !== 'object') return {};
+  const headers = Object.entries(err.headers).map(([name, value]) => [name, String(value)] as const);
+  // A server error's headers are internals too, except when to try again.
+  return Object.fromEntries(status >= 500 ? headers.filter(([name]) => name.toLowerCase() === 'retry-after') : headers);
 }
 
 /** What to answer for `caught` (exported for the unit tests). */

@@ -10,6 +10,8 @@ import type Koa from 'koa';
 import Provider, { type ClientMetadata } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Logger } from 'pino';
+import type { Api } from '../apis/types.ts';
+import type { ApiSnapshot } from '../apis/api-cache.ts';
 import type { Client } from '../clients/types.ts';
 import { toClientMetadata } from './client-metadata.ts';
 import { accountClientMetadata } from './account-client.ts';
@@ -39,6 +41,10 @@ export interface ProviderHostOptions extends OidcDependencies {
   loadJwks: () => Promise<JWK[]>;
   /** Every registered client. */
   loadClients: () => Promise<Client[]>;
+  /** The APIs the token path reads; with `loadApis`, a snapshot the refresh replaces. */
+  apis: OidcDependencies['apis'] & Partial<Pick<ApiSnapshot, 'replace'>>;
+  /** Every registered API, swapped into `apis` with the clients (none: `apis` looks each up itself). */
+  loadApis?: () => Promise<Api[]>;
   /** Counts token, introspection and revocation answers (absent with METRICS_PORT=off). */
   metrics?: LatchkeyMetrics;
   /** How long a refresh may take before it is abandoned (default 30 s). */
@@ -132,13 +138,20 @@ export class ProviderHost {
   }
 
   async #refresh(abandoned: AbortSignal): Promise<boolean> {
-    const [jwks, clients] = await Promise.all([this.#options.loadJwks(), this.#options.loadClients()]);
+    // Everything the token path needs is loaded before anything is swapped:
+    // until then requests are served from the previous snapshot, and a failed
+    // load leaves it in place (the caller retries).
+    const [jwks, clients, apis] = await Promise.all([this.#options.loadJwks(), this.#options.loadClients(), this.#options.loadApis?.()]);
     // Abandoned at its deadline: change nothing (checked again before the swap).
     abandoned.throwIfAborted();
     if (jwks.length === 0) throw new Error('no signing keys');
+    const replaceApis = () => { if (apis) this.#options.apis.replace?.(apis); };
     const metadata = [...clients.map(toClientMetadata), accountClientMetadata(this.#options.config.issuer)];
     const inputs = fingerprint({ kids: jwks.map((k) => k.kid), metadata });
-    if (inputs === this.#inputs) return false;
+    if (inputs === this.#inputs) {
+      replaceApis();
+      return false;
+    }
     const { config, logger } = this.#options;
     const keysChanged = this.#provider !== undefined && fingerprint(jwks.map((k) => k.kid)) !== this.#kids;
     const provider = new Provider(config.issuer, buildConfiguration(this.#options, jwks, metadata, this.#policies));
@@ -169,6 +182,7 @@ export class ProviderHost {
     for (const failure of invalid) logger.error(failure, 'a client\'s metadata is invalid; its requests will fail');
     this.#provider = provider;
     this.#callback = provider.callback();
+    replaceApis();
     if (keysChanged) logger.info({ kids: jwks.map((k) => k.kid) }, 'signing keys changed; provider reloaded');
     this.#inputs = inputs;
     this.#kids = fingerprint(jwks.map((k) => k.kid));

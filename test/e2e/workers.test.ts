@@ -99,7 +99,7 @@ const alive = (pid: number) => {
 test('WORKERS above 1 in embedded mode refuses to start with a one-line reason', async (t) => {
   const { code, output } = await runFailingStart({ NODE_ENV: 'development', WORKERS: '2', DATA_DIR: '/nonexistent/never-created' });
   t.is(code, 1);
-  t.is(output.trim(), 'Invalid configuration: WORKERS=2 needs DATABASE_URL and REDIS_URL (the embedded database and the in-process store live inside one process); unset WORKERS');
+  t.is(output.trim(), 'Invalid configuration: WORKERS=2 needs DATABASE_URL and Redis (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES; the embedded database and the in-process store live inside one process); unset WORKERS');
 });
 
 test('workers that keep dying right after their fork make the primary give up and exit 1', async (t) => {

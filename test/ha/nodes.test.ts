@@ -10,7 +10,7 @@ import { startLatchkeyNodes, type LatchkeyNodes } from '../helpers/latchkey-node
 import type { LoggedRequest } from '../helpers/haproxy.ts';
 import type { RunningServer } from '../helpers/server-process.ts';
 import { authorizationRequest, createCodeClient, createUser, oauthError, type TestUser } from '../e2e/support.ts';
-import { createApi, directToken, kidOf, machineClient, publishedKids } from './support.ts';
+import { createApi, directToken, kidOf, machineClient, publishedKids } from './nodes-support.ts';
 
 let nodes: LatchkeyNodes;
 let web: client.Configuration;

@@ -14,7 +14,7 @@ import { startLatchkeyNodes, type LatchkeyNodes } from '../helpers/latchkey-node
 import { basicAuth } from '../helpers/oidc-http.ts';
 import type { RunningServer } from '../helpers/server-process.ts';
 import { codeFlow, createCodeClient, createUser } from '../e2e/support.ts';
-import { API, clientCredentialsForm, createApi, kidOf, machineClient, publishedKids } from './support.ts';
+import { API, clientCredentialsForm, createApi, kidOf, machineClient, publishedKids } from './nodes-support.ts';
 
 let nodes: LatchkeyNodes;
 

@@ -2,7 +2,9 @@
 // forwarding and hanging: while hanging it accepts connections and reads
 // nothing, writes nothing (every byte waits in the kernel's buffers), like a
 // store that stopped answering without closing anything (SIGSTOP, a stalled
-// disk, a partition); switched back, everything it held goes through.
+// disk, a partition); switched back, everything it held goes through. It can
+// also play a store that was stopped: every connection is closed and the port
+// refuses new ones until it is started again (on the same port).
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export interface BlackholeProxy {
@@ -11,6 +13,10 @@ export interface BlackholeProxy {
   url(storeUrl: string): string;
   hang(): void;
   forward(): void;
+  /** Closes every connection and refuses new ones (the store stopped). */
+  stop(): Promise<void>;
+  /** Accepts connections again on the same port, forwarding (the store started). */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,9 +59,22 @@ export async function startBlackholeProxy(target: { host: string; port: number }
       hanging = false;
       for (const socket of sockets) socket.resume();
     },
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+    },
+    async start() {
+      hanging = false;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => { server.off('error', reject); resolve(); });
+      });
+    },
     close() {
       for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
+      return new Promise((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
     },
   };
 }

@@ -137,7 +137,7 @@ test('WORKERS: 1 by default, a number, or auto for one per core; above 1 only wi
   t.throws(() => loadConfig({ ...production, WORKERS: '0' }), { message: /WORKERS must be at least 1/ });
   for (const env of [{ WORKERS: '2' }, { WORKERS: 'auto' }, { WORKERS: '2', DATABASE_URL: 'postgres://db/latchkey' }]) {
     const error = t.throws(() => loadConfig(env), { instanceOf: ConfigError });
-    t.regex(error.message, /^Invalid configuration: WORKERS=(2|auto) needs DATABASE_URL and REDIS_URL/);
+    t.regex(error.message, /^Invalid configuration: WORKERS=(2|auto) needs DATABASE_URL and Redis \(REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES;/);
     t.false(error.message.includes('\n'));
   }
 });

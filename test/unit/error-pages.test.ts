@@ -10,7 +10,7 @@ import Koa from 'koa';
 import { errors as oidcErrors } from 'oidc-provider';
 import { isStoreUnavailable } from '../../server/adapters/errors.ts';
 import { failFastOptions } from '../../server/adapters/redis-connection.ts';
-import { InteractionExpiredError, LatchkeyError, NotFoundError, UserError } from '../../server/errors.ts';
+import { InteractionExpiredError, LatchkeyError, NotFoundError, StoreUnavailableError, UserError } from '../../server/errors.ts';
 import { errorAnswer, errorPages } from '../../server/http/error-pages.ts';
 import { assignRequestId } from '../../server/http/request-id.ts';
 import { StepNotAllowedError } from '../../server/interactions/state-machine.ts';
@@ -122,15 +122,15 @@ test('anything else is a 500 with a generic text and the request id, logged once
   }
 });
 
-test('errorAnswer: a server-error LatchkeyError is as generic as any other 500', (t) => {
-  const answer = errorAnswer(new LatchkeyError('error.generic', 'redis cluster down', { status: 502, headers: { 'X-Debug': 'node-3' } }), 'req-12345678');
+test('errorAnswer: a server-error LatchkeyError shows its key\'s text, never its detail, and of its headers only Retry-After', (t) => {
+  const answer = errorAnswer(new LatchkeyError('error.generic', 'redis cluster down', { status: 503, headers: { 'X-Debug': 'node-3', 'Retry-After': '5' } }), 'req-12345678');
   t.deepEqual(answer, {
-    status: 502, code: 'server_error', title: text('error.title'), message: text('error.generic'), headers: {}, requestId: 'req-12345678',
+    status: 503, code: 'temporarily_unavailable', title: text('error.title.503'), message: text('error.generic'), headers: { 'Retry-After': '5' }, requestId: 'req-12345678',
   });
-  const unavailable = errorAnswer(new LatchkeyError('error.generic', 'redis cluster down', { status: 503, headers: { 'X-Debug': 'node-3' } }), 'req-12345678');
+  const unavailable = errorAnswer(new Error('Command timed out'), 'req-12345678');
   t.deepEqual(unavailable, {
     status: 503, code: 'temporarily_unavailable', title: text('error.title.503'), message: text('error.503'), headers: {}, requestId: 'req-12345678',
-  }, 'a 503 says "try again", never its detail');
+  }, 'a store error\'s 503 says "try again", never its detail');
 });
 
 test('errorAnswer: ioredis\' errors for a Redis that is down or hung are a 503 temporarily_unavailable', async (t) => {
@@ -146,4 +146,14 @@ test('errorAnswer: ioredis\' errors for a Redis that is down or hung are a 503 t
   t.is(answer.message, text('error.503'));
   t.false(isStoreUnavailable(new Error('WRONGTYPE Operation against a key holding the wrong kind of value')), 'a command Redis refused is not an outage');
   t.is(errorAnswer(new Error('Command timed out')).status, 503);
+});
+
+test('errorAnswer: a store that is down or hung is a 503 that says to try again (StoreUnavailableError)', (t) => {
+  const refused = Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' });
+  const answer = errorAnswer(new StoreUnavailableError('database', refused), 'req-1');
+  t.is(answer.status, 503);
+  t.is(answer.code, 'temporarily_unavailable');
+  t.is(answer.message, text('error.503'));
+  t.deepEqual(answer.headers, { 'Retry-After': '5' });
+  t.false(JSON.stringify(answer).includes('10.0.0.5'), 'no address leaks');
 });
