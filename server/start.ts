@@ -6,6 +6,7 @@
 // the metrics listener is the primary's, which asks the workers' registries.
 import { createServer, type Server } from 'node:http';
 import { AggregatorRegistry } from 'prom-client';
+import { describeRedis } from './adapters/redis-topology.ts';
 import { assembleServer } from './assemble.ts';
 import type { Config } from './config/index.ts';
 import { trackConnections } from './http/graceful-shutdown.ts';
@@ -77,7 +78,7 @@ export async function start(config: Config, options: StartOptions = {}) {
     `Latchkey is running: ${config.issuer} (version ${VERSION}, listening on ${config.host}:${port}, ${config.env} mode)`,
     `  discovery   ${config.issuer}/.well-known/openid-configuration`,
     `  database    ${embedded ? 'embedded PGlite (no DATABASE_URL)' : 'Postgres (DATABASE_URL)'}`,
-    `  sessions    ${assembled.redis ? 'Redis (REDIS_URL)' : 'in-process store, lost on restart (no REDIS_URL)'}`,
+    `  sessions    ${config.redis ? `Redis, ${describeRedis(config.redis)}` : 'in-process store, lost on restart (no REDIS_URL)'}`,
     `  metrics     ${config.metrics ? `http://${config.metrics.host.includes(':') ? `[${config.metrics.host}]` : config.metrics.host}:${metricsPort}/metrics (Prometheus, not public)` : 'off (METRICS_PORT=off)'}`,
     ...(worker ? [`  workers     ${config.workers} processes (WORKERS), sharing the port; the primary restarts a crashed one`] : []),
     ...(embedded ? [`  data folder ${config.dataDir}`] : []),
