@@ -37,6 +37,7 @@ import { SecurityEventMetrics } from './metrics/security-event-metrics.ts';
 import { instrumentDatabase, instrumentRedis } from './metrics/store-metrics.ts';
 import { createMfaServices } from './mfa/index.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
+import { guardAccounts } from './oidc/store-guards.ts';
 import { createSignInProgressStore } from './progress/sign-in-progress.ts';
 import { createSignInThrottle } from './throttle/sign-in-throttle.ts';
 
@@ -129,7 +130,7 @@ export async function assembleServer(config: Config, logger: Logger, { draining 
     cookieKeys: keyring.cookies,
     clients,
     apis,
-    accounts: tokenPathAccounts,
+    accounts: guardAccounts(tokenPathAccounts),
     adapterFactory,
     hasFactors: (accountId) => mfa.factors.hasFactors(accountId),
     secretHashKey: keyring.secretHash,

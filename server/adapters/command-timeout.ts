@@ -6,16 +6,15 @@
 // healthy Redis. This timer looks once more after the poll phase
 // (setImmediate), so only a command still unanswered then fails.
 import type { Command } from 'ioredis';
+import { COMMAND_TIMED_OUT } from './errors.ts';
 import type { RedisClient } from './redis-topology.ts';
 
-/** ioredis' own message for it, which server/adapters/errors.ts knows. */
-const TIMED_OUT = 'Command timed out';
 
 function armTimeout(command: Command, ms: number): void {
   if (command.isSettled) return;
   const timer = setTimeout(() => {
     setImmediate(() => {
-      if (!command.isSettled) command.reject(new Error(TIMED_OUT));
+      if (!command.isSettled) command.reject(new Error(COMMAND_TIMED_OUT));
     });
   }, ms);
   const clear = () => clearTimeout(timer);

@@ -9,7 +9,8 @@ export class AlreadyConsumedError extends Error {
 // What ioredis rejects a command with when Redis is down or hung (with the
 // fail-fast options of redis-connection.ts and command-timeout.ts): not connected, connection lost
 // with the command in flight, or no answer within the command timeout.
-const COMMAND_TIMED_OUT = 'Command timed out';
+/** ioredis' message for a command that got no answer in time (ours, command-timeout.ts, uses it too). */
+export const COMMAND_TIMED_OUT = 'Command timed out';
 const UNAVAILABLE_MESSAGES = new Set([
   COMMAND_TIMED_OUT,
   'Stream isn\'t writeable and enableOfflineQueue options is false',

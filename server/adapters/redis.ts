@@ -8,9 +8,10 @@
 // A token is found by its own id, so its key cannot share its grant's slot;
 // the grant set and the Grant record do (grantSetKey), and a grant's tokens
 // are deleted one by one after the set is taken atomically. A token written
-// while its grant is being revoked can outlive the revocation, but not its
-// Grant record, without which oidc-provider refuses the token (refresh,
-// introspection, userinfo all look the grant up).
+// while its grant is being revoked can outlive the revocation; where the
+// revocation removes the Grant record too (a replayed code or refresh token),
+// oidc-provider refuses such a token, as refresh, introspection and userinfo
+// all look its grant up.
 import { createHash } from 'node:crypto';
 import type { ChainableCommander } from 'ioredis';
 import type { AdapterPayload } from 'oidc-provider';
@@ -55,6 +56,8 @@ return {-1, grantId}`);
 const DROP_POINTER = script(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end`);
 
+const REVOCATION_RETRIES = 3;
+
 export function createRedisAdapterFactory(redis: RedisClient, keyPrefix: string): (name: string) => Adapter {
   const grantKey = (grantId: string) => grantSetKey(keyPrefix, grantId);
   const uidKey = (uid: string) => `${keyPrefix}uid:${uid}`;
@@ -72,6 +75,14 @@ export function createRedisAdapterFactory(redis: RedisClient, keyPrefix: string)
     const keys = [...(members as string[] | undefined ?? []), ...(legacyMembers as string[] | undefined ?? [])];
     // One DEL each: on a cluster the tokens are spread over every slot.
     await Promise.all(keys.map((key) => redis.del(key)));
+  }
+
+  /** A replay's revocation that Redis failed: tried again after 1, 2 and 4 s (Redis recovering from a blip). */
+  function retryRevocation(grantId: string, attempt = 0): void {
+    if (attempt >= REVOCATION_RETRIES) return;
+    setTimeout(() => {
+      revokeGrant(grantId, true).catch(() => retryRevocation(grantId, attempt + 1));
+    }, 1_000 * 2 ** attempt).unref();
   }
 
   return (model) => {
@@ -148,10 +159,16 @@ export function createRedisAdapterFactory(redis: RedisClient, keyPrefix: string)
         if (outcome === 1) {
           // The record stays (a replay must find it consumed) but no longer counts
           // as one of the grant's live tokens: a rotated refresh token leaves the set.
-          if (isGrantable && grantId) await redis.zrem(grantKey(grantId), key(id));
+          // Best effort: the token is consumed whatever this does, and an error
+          // here would answer 503, whose retry would look like a replay and
+          // revoke the grant. A member left behind only costs a DEL at revocation.
+          if (isGrantable && grantId) await redis.zrem(grantKey(grantId), key(id)).catch(() => {});
           return;
         }
-        if (outcome === -1 && grantId) await revokeGrant(grantId, true);
+        // A replay's answer is invalid_grant even when Redis fails the
+        // revocation now: answering 503 would leave the grant alive for
+        // whichever party holds its newest token. The revocation is retried.
+        if (outcome === -1 && grantId) await revokeGrant(grantId, true).catch(() => retryRevocation(grantId));
         throw new AlreadyConsumedError(`${model} already consumed or revoked`);
       },
 

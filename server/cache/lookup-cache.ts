@@ -1,5 +1,6 @@
-// A read-through cache for admin-managed rows (clients, APIs), emptied when
-// the GenerationWatcher reports a change. Misses are cached too, so a flood
+// A read-through cache for admin-managed rows (clients, APIs), emptied once
+// the rebuild after an admin change has loaded the new rows (or replaced
+// with them). Misses are cached too, so a flood
 // of unknown client_ids cannot hammer the database; the map is bounded.
 export class LookupCache<V> {
   #entries = new Map<string, Promise<V | undefined>>();

@@ -54,11 +54,12 @@ const run: Runner = (action, settings = {}) => async (...actionArgs) => {
     if (settings.prints !== false) process.stdout.write(options.json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
     const path = commandPath(command);
     // After the answer (it may hold a secret shown once); a change missing from the audit trail still fails the command.
+    // The audit row first: telling the servers through Redis may fail, and the change is made either way.
     if (isChange(path)) {
-      if (path.startsWith('users ')) await announceAccountChange(config, result.json);
       await recordAdminChange(db, adminChangeEvent(path, args, result.json)).catch((error) => {
         throw new Error(`the change was made, but recording it in the audit trail failed: ${oneLine(error)}`);
       });
+      if (path.startsWith('users ')) await announceAccountChange(config, result.json);
     }
   } finally {
     await db?.close();

@@ -88,11 +88,17 @@ export async function runPrimary(config: Config): Promise<void> {
       shutdown('start failed', 1);
       return;
     }
-    const delay = policy.afterExit(uptimeMs);
+    let delay = policy.afterExit(uptimeMs);
     if (delay === undefined) {
-      logger.error({ worker_pid: pid, code, signal }, `workers exited within ${RESTART_POLICY.quickMs / 1000} s of their start ${policy.quickCrashes} times in a row; giving up`);
-      shutdown('workers keep crashing', 1);
-      return;
+      // Workers still serving (a Postgres outage refuses new ones while the
+      // others serve tokens from their caches) must not be stopped for it:
+      // keep trying at the slowest pace. Only with none left is it hopeless.
+      if (live().length === 0) {
+        logger.error({ worker_pid: pid, code, signal }, `workers exited within ${RESTART_POLICY.quickMs / 1000} s of their start ${policy.quickCrashes} times in a row; giving up`);
+        shutdown('workers keep crashing', 1);
+        return;
+      }
+      delay = RESTART_POLICY.maxDelayMs;
     }
     logger.warn({ worker_pid: pid, code, signal, uptime_ms: uptimeMs, restart_in_ms: delay }, 'a worker exited; starting a replacement');
     const timer = setTimeout(() => {

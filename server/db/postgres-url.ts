@@ -15,16 +15,20 @@ export interface PostgresTarget {
 const SESSION_ATTRS = new Set(['any', 'read-write']);
 
 /** "db1", "db1:5433", "[::1]:5433" */
-function hostPort(entry: string): HostPort {
+function hostPort(entry: string, position: string): HostPort {
   const bracketed = entry.startsWith('[');
   const close = bracketed ? entry.indexOf(']') : -1;
   const colon = bracketed ? (entry[close + 1] === ':' ? close + 1 : -1) : entry.lastIndexOf(':');
   const host = bracketed ? entry.slice(1, close) : entry.slice(0, colon === -1 ? undefined : colon);
   const portText = colon === -1 ? '5432' : entry.slice(colon + 1);
   if (!host || (bracketed && (close === -1 || (close + 1 < entry.length && colon === -1))) || (!bracketed && host.includes(']'))) {
-    throw new Error(`"${entry || '(empty)'}" is not a host[:port]`);
+    // The entry is never quoted: a password with an unencoded / ? or # ends
+    // the authority early and leaves part of itself where the host should be.
+    throw new Error(`${position}: not a host[:port] (is the password percent-encoded?)`);
   }
-  if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) throw new Error(`"${entry}" has no valid port`);
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
+    throw new Error(`${position}: no valid port (is the password percent-encoded?)`);
+  }
   return { host, port: Number(portText) };
 }
 
@@ -40,7 +44,7 @@ export function parsePostgresUrl(url: string): PostgresTarget {
   const userinfo = authority.slice(0, at + 1);
   const hostList = authority.slice(at + 1);
   // No host (a unix socket named by ?host=): node-postgres reads it as it is.
-  const hosts = hostList === '' ? [] : hostList.split(',').map(hostPort);
+  const hosts = hostList === '' ? [] : hostList.split(',').map((entry, index, all) => hostPort(entry, all.length === 1 ? 'the host' : `host ${index + 1} of ${all.length}`));
   // The query string: target_session_attrs is ours; node-postgres reads the rest.
   const queryStart = rest.indexOf('?');
   const path = queryStart === -1 ? rest : rest.slice(0, queryStart);

@@ -13,9 +13,11 @@
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type Koa from 'koa';
 import { errors, type Client, type KoaContextWithOIDC } from 'oidc-provider';
+import { isStoreUnavailable } from '../adapters/errors.ts';
 import type { Adapter } from '../adapters/index.ts';
 import { SIGNING_ALG_VALUES } from './algorithms.ts';
 import { PROVIDER_TEXT, refusedStructuredToken } from './internals.ts';
+import { temporarilyUnavailable } from './store-guards.ts';
 import type { tokenPolicies } from './token-policies.ts';
 import { PRIVATE_JWK_MEMBERS } from '../protocol/constants.ts';
 
@@ -65,9 +67,10 @@ export function jwtAccessTokenEndpoints({ issuer, jwks, revoked, grants, policie
     const { oidc, caller, token } = refused;
     try {
       await answer(ctx, oidc, caller, token);
-    } catch (error) {
+    } catch (caught) {
       // After oidc-provider's error handler: answer its JSON shape ourselves
       // (a store that is down is an exposed 503 temporarily_unavailable, store-guards.ts).
+      const error = isStoreUnavailable(caught) ? temporarilyUnavailable(caught) : caught;
       if (error instanceof errors.OIDCProviderError && error.expose) {
         ctx.status = error.status;
         ctx.body = { error: error.error, error_description: error.error_description };

@@ -9,6 +9,7 @@
 import { errors } from 'oidc-provider';
 import { AlreadyConsumedError, type Adapter } from '../adapters/index.ts';
 import { isStoreUnavailable } from '../adapters/errors.ts';
+import type { AccountLookup } from '../accounts/types.ts';
 import { t } from '../../views/strings.ts';
 
 /** oidc-provider's temporarily_unavailable with a 503 (its own class says 400). */
@@ -26,6 +27,15 @@ async function mapped<T>(call: () => Promise<T>): Promise<T> {
     if (isStoreUnavailable(error)) throw temporarilyUnavailable(error);
     throw error;
   }
+}
+
+/**
+ * The token path's account lookup (refresh, userinfo, introspection) with a
+ * store outage as the same 503: its cache asks Redis for the account's
+ * version, and Postgres when the account is not cached.
+ */
+export function guardAccounts(accounts: AccountLookup): AccountLookup {
+  return { findById: (id) => mapped(() => accounts.findById(id)) };
 }
 
 /** `adapter` with its errors as oidc-provider errors (see above). */

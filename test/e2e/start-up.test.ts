@@ -52,7 +52,7 @@ test('Redis unreachable: the start fails in one line naming Redis, before any mi
   try {
     const { code, output } = await runFailingStart({ ...production(database.url), REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
     t.is(code, 1, output);
-    t.regex(output, /^Latchkey could not start: Redis \(REDIS_URL\) did not answer: /);
+    t.regex(output, /^Latchkey could not start: Redis \(redis:\/\/127\.0\.0\.1:\d+\) did not answer: /, 'names where Redis is, never a password');
     assertOneLine(t, output);
     t.deepEqual(await tablesIn(database.url), [], 'the database is as it was: no migration ran');
   } finally {

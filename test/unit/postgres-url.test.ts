@@ -28,6 +28,10 @@ test('bad host lists and unsupported session attributes are refused with a reaso
   t.throws(() => parsePostgresUrl('postgres://h1,,h2/db'), { message: /not a host\[:port\]/ });
   t.throws(() => parsePostgresUrl('postgres://h1:99999/db'), { message: /no valid port/ });
   t.throws(() => parsePostgresUrl('postgres://h1:x/db'), { message: /no valid port/ });
+  // An unencoded / in the password ends the authority inside it: the message names no part of it.
+  const leaked = t.throws(() => parsePostgresUrl('postgres://app:s3cr/et@db/latchkey'));
+  t.regex(leaked!.message, /^the host: no valid port \(is the password percent-encoded\?\)$/);
+  t.false(leaked!.message.includes('s3cr'));
   t.throws(() => parsePostgresUrl('postgres://h1,h2/db?target_session_attrs=standby'), { message: /not supported/ });
 });
 

@@ -4,7 +4,8 @@
 import test from 'ava';
 import { errors } from 'oidc-provider';
 import { AlreadyConsumedError, type Adapter } from '../../server/adapters/index.ts';
-import { guardStore } from '../../server/oidc/store-guards.ts';
+import { StoreUnavailableError } from '../../server/errors.ts';
+import { guardAccounts, guardStore } from '../../server/oidc/store-guards.ts';
 
 /** An adapter whose every method throws `error`. */
 function failing(error: Error): Adapter {
@@ -38,4 +39,16 @@ test('a replayed consume is invalid_grant; any other error passes unchanged', as
   await t.throwsAsync(guardStore(failing(new AlreadyConsumedError('used'))).consume('id'), { instanceOf: errors.InvalidGrant });
   const other = new Error('WRONGTYPE Operation against a key holding the wrong kind of value');
   t.is(await t.throwsAsync(guardStore(failing(other)).find('id')), other);
+});
+
+test('the token path\'s account lookup: Redis or Postgres unavailable is the same exposed 503; other errors pass', async (t) => {
+  for (const cause of [new Error('Command timed out'), new StoreUnavailableError('database', new Error('connect ECONNREFUSED'))]) {
+    const accounts = guardAccounts({ findById: () => Promise.reject(cause) });
+    const error = await t.throwsAsync(accounts.findById('acc-1'));
+    t.true(error instanceof errors.TemporarilyUnavailable, cause.message);
+    t.like(error, { status: 503, statusCode: 503, expose: true, error: 'temporarily_unavailable' });
+  }
+  const bug = new TypeError('x is undefined');
+  t.is(await t.throwsAsync(guardAccounts({ findById: () => Promise.reject(bug) }).findById('acc-1')), bug);
+  t.is(await guardAccounts({ findById: async () => undefined }).findById('acc-1'), undefined);
 });
