@@ -153,7 +153,9 @@ async function linesOf(t: ExecutionContext, output: () => string, requestId: str
 
 test('C59: a server error (the database gone) is the error page for the user and one pino line with the request id', async (t) => {
   const database = await createTestDatabase();
-  const server = await startServer({ database }); // kept on stop: the test drops it itself
+  // Without the account cache, userinfo must read the database, whose loss is the server
+  // error under test (a cached account keeps userinfo working: test/ha/postgres-outage).
+  const server = await startServer({ database, env: { ACCOUNT_CACHE_TTL: 'off' } }); // kept on stop: the test drops it itself
   try {
     const client = await createClient(server);
     const user = await createUser(server);
